@@ -1,0 +1,1 @@
+"""Handouts: printable patient handouts from Markdown, Jinja2 templates and CSS."""

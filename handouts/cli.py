@@ -1,0 +1,116 @@
+"""The ``handouts`` command: thin commands that load the project and call the pipeline."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from .config import PAPERS, load_project
+from .errors import HandoutsError, display_path, unknown_name
+
+
+@dataclass
+class Options:
+    root: Path
+    verbosity: int  # -1 quiet, 0 normal, 1+ verbose
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=".", metavar="DIR", help="Work on the project in DIR (default: here).")
+@click.option("-v", "--verbose", count=True, help="Say more (repeat for even more).")
+@click.option("-q", "--quiet", is_flag=True, help="Say only what went wrong.")
+@click.version_option(package_name="handouts")
+@click.pass_context
+def main(ctx: click.Context, root: Path, verbose: int, quiet: bool) -> None:
+    """Print the clinic's patient handouts as PDF files."""
+    verbosity = -1 if quiet else verbose
+    if verbosity > 0:  # WeasyPrint's warnings are reported per handout; -v shows its log too
+        logging.basicConfig(level=logging.INFO if verbosity == 1 else logging.DEBUG,
+                            format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Options(root=root, verbosity=verbosity)
+
+
+@main.command()
+@click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Folder for the PDFs and manifest.json.")
+@click.option("--paper", help=f"Paper size: {' or '.join(PAPERS)} (default from handouts.toml).")
+@click.option("--edition", "editions", multiple=True, help="Build only this edition (repeatable).")
+@click.option("--strict", is_flag=True, help="Treat every warning as an error (CI builds strict).")
+@click.option("--force", is_flag=True, help="Print every PDF again, even when nothing changed.")
+@click.pass_obj
+def build(options: Options, slugs, out, paper, editions, strict, force) -> None:
+    """Build every handout (or the SLUGs named) in every language and edition."""
+    from . import pipeline  # imports WeasyPrint: only the commands that print pay for it
+
+    project = load_project(options.root)
+    if paper and paper not in PAPERS:
+        raise HandoutsError(f"--paper: {unknown_name('paper', paper, PAPERS)}")
+    for edition in editions:
+        if edition not in project.config.editions:
+            raise HandoutsError(f"--edition: {unknown_name('edition', edition, project.config.editions)}")
+    out = out if out.is_absolute() else options.root / out
+    say = _sayer(options)
+    say(f"Building into {display_path(out)}/ "
+        f"({paper or project.config.paper} paper{', strict' if strict else ''})")
+    report = pipeline.build(project, slugs, out, paper=paper, editions=editions or None,
+                            strict=strict, force=force, on_result=lambda r: _show_result(options, r))
+    for error in report.content_errors:
+        click.echo(error.message, err=True)
+    built = sum(1 for r in report.results if not r.error)
+    failed = len(report.errors)
+    say(f"{built} PDF{'s' * (built != 1)} ready, {failed} failed, in {report.seconds:.1f} s. "
+        f"Manifest: {display_path(out / pipeline.MANIFEST)}")
+    if failed:
+        raise SystemExit(1)
+
+
+@main.command(name="list")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Folder of the last build, for its page counts.")
+@click.pass_obj
+def list_(options: Options, out) -> None:
+    """List the handouts: languages, version, status, date and pages of the last build."""
+    from . import content
+    from .pipeline import read_manifest
+
+    project = load_project(options.root)
+    handouts, errors = content.load_all(project.content_dir, project.config.languages)
+    pages = {}
+    for entry in read_manifest(out if out.is_absolute() else options.root / out).values():
+        pages.setdefault(entry["handout"], []).append(str(entry["pages"]))
+    rows = [("HANDOUT", "LANGUAGES", "VERSION", "STATUS", "UPDATED", "PAGES")]
+    for slug in sorted({h.slug for h in handouts}):
+        versions = [h for h in handouts if h.slug == slug]
+        first = versions[0]
+        languages = " ".join(h.lang for h in versions)
+        rows.append((slug, languages, first.version, first.status, first.updated.isoformat(),
+                     "/".join(pages.get(slug, [])) or "not built"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    for error in errors:
+        click.echo(error.message, err=True)
+    if errors:
+        raise SystemExit(1)
+
+
+def _sayer(options: Options):
+    return (lambda message: None) if options.verbosity < 0 else click.echo
+
+
+def _show_result(options: Options, result) -> None:
+    if result.error:
+        click.echo(f"  FAILED      {result.job.path}", err=options.verbosity < 0)
+        click.echo(result.error.message, err=True)
+        return
+    for warning in result.warnings:
+        click.echo(f"{display_path(result.job.handout.path)}: warning: {warning}", err=True)
+    if options.verbosity < 0:
+        return
+    pages = result.entry["pages"]
+    state = "up to date" if result.up_to_date else f"{result.seconds:.2f} s"
+    click.echo(f"  ok          {result.job.path:<40} {pages} page{'s' * (pages != 1)}  {state}")

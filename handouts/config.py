@@ -1,0 +1,157 @@
+"""handouts.toml -> Config: the clinic's facts and the build's defaults.
+
+The file is small and written by people, so it is checked strictly: an unknown table or key
+is an error with its line and the closest known name, never silently ignored.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError, unknown_name
+
+CONFIG_FILE = "handouts.toml"
+
+#: Paper sizes we print on, as CSS ``@page { size }`` values.
+PAPERS = {"letter": "letter", "a4": "A4"}
+
+
+@dataclass(frozen=True)
+class Clinic:
+    name: str
+    phone: str
+    address: str
+    web: str
+    logo: str
+
+
+@dataclass(frozen=True)
+class Emergency:
+    emergency: str
+    crisis: str
+
+
+@dataclass(frozen=True)
+class Config:
+    clinic: Clinic
+    emergency: Emergency
+    paper: str
+    languages: tuple[str, ...]
+    editions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded project: its root folder, its configuration and its release number."""
+
+    root: Path
+    config: Config
+    release: str
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / "content"
+
+
+# What each table may hold: key -> expected Python type.
+SCHEMA = {
+    "clinic": {"name": str, "phone": str, "address": str, "web": str, "logo": str},
+    "emergency": {"emergency": str, "crisis": str},
+    "build": {"paper": str, "languages": list, "editions": list},
+}
+DEFAULTS = {"build": {"paper": "letter", "languages": ["en"], "editions": ["standard"]}}
+
+
+def load_project(root: Path) -> Project:
+    """Load ``root/handouts.toml`` and the release number from ``root/pyproject.toml``."""
+    root = Path(root)
+    config = load_config(root / CONFIG_FILE)
+    _check_files(root, config)
+    return Project(root=root, config=config, release=_release(root))
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, "no handouts.toml here; run in a project folder or pass -C DIR")
+    except UnicodeDecodeError as error:
+        raise ConfigError(path, f"expected UTF-8 text, found byte {error.object[error.start]:#04x}")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"\(at line (\d+), column \d+\)", str(error))
+        message = re.sub(r"\s*\(at line.*\)", "", str(error))
+        raise ConfigError(path, f"TOML syntax error: {message}", int(match[1]) if match else None)
+    tables = _validated(path, text, data)
+    build = tables["build"]
+    if build["paper"] not in PAPERS:
+        raise ConfigError(path, unknown_name("paper", build["paper"], PAPERS),
+                          _line_of(text, "paper"))
+    return Config(
+        clinic=Clinic(**tables["clinic"]),
+        emergency=Emergency(**tables["emergency"]),
+        paper=build["paper"],
+        languages=tuple(build["languages"]),
+        editions=tuple(build["editions"]),
+    )
+
+
+def _validated(path: Path, text: str, data: dict) -> dict:
+    """Check tables, keys and types against SCHEMA; fill in defaults."""
+    for table, value in data.items():
+        if table not in SCHEMA:
+            raise ConfigError(path, unknown_name("table", table, SCHEMA), _line_of(text, rf"\[{table}\]"))
+        if not isinstance(value, dict):
+            raise ConfigError(path, f"expected a [{table}] table, found a value", _line_of(text, table))
+    tables = {}
+    for table, keys in SCHEMA.items():
+        given = {**DEFAULTS.get(table, {}), **data.get(table, {})}
+        for key, value in given.items():
+            if key not in keys:
+                raise ConfigError(path, unknown_name(f"key in [{table}]", key, keys), _line_of(text, key))
+            expected = keys[key]
+            if not isinstance(value, expected) or (expected is list and not all(
+                    isinstance(item, str) for item in value)):
+                wanted = "a list of strings" if expected is list else "a string"
+                raise ConfigError(path, f"[{table}] {key}: expected {wanted}, found {value!r}",
+                                  _line_of(text, key))
+        missing = [key for key in keys if key not in given]
+        if missing:
+            raise ConfigError(path, f"[{table}] is missing {', '.join(missing)}",
+                              _line_of(text, rf"\[{table}\]"))
+        tables[table] = given
+    return tables
+
+
+def _check_files(root: Path, config: Config) -> None:
+    path = root / CONFIG_FILE
+    text = path.read_text(encoding="utf-8")
+    if not (root / config.clinic.logo).is_file():
+        raise ConfigError(path, f"logo: expected a file in the project, found no {config.clinic.logo}",
+                          _line_of(text, "logo"))
+    for edition in config.editions:
+        if edition != "standard" and not (root / "styles" / "editions" / f"{edition}.css").is_file():
+            raise ConfigError(path, f"edition {edition!r}: expected styles/editions/{edition}.css",
+                              _line_of(text, "editions"))
+
+
+def _release(root: Path) -> str:
+    """The project's version, from pyproject.toml: it names the release in the manifest."""
+    try:
+        return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    except (FileNotFoundError, KeyError, tomllib.TOMLDecodeError):
+        from importlib.metadata import version
+        return version("handouts")
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The first line that defines ``key`` (a regex); tomllib keeps no positions."""
+    pattern = re.compile(rf"^\s*{key}\s*(=|$)" if not key.startswith(r"\[") else rf"^\s*{key}")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.search(line):
+            return number
+    return None
+

@@ -1,0 +1,174 @@
+"""content/<lang>/<slug>.md -> Handout: front matter checked against its schema, Markdown body.
+
+Parse errors are never swallowed. Each names ``path:line`` and says what was expected and what
+was found, and loading goes on through every file so that one run reports all of them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from .errors import ContentError, unknown_name
+
+DEFAULT_MAX_PAGES = 2
+STATUSES = ("approved", "draft")
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+VERSION = re.compile(r"^\d+(\.\d+)*$")
+
+
+@dataclass(frozen=True)
+class Handout:
+    """One handout in one language, as its author wrote it."""
+
+    slug: str
+    lang: str
+    path: Path
+    title: str
+    version: str
+    updated: date
+    status: str
+    body: str
+    body_line: int  # line of the file on which the Markdown body starts
+    summary: str = ""
+    reviewed_by: str = ""
+    review_due: date | None = None
+    max_pages: int = DEFAULT_MAX_PAGES
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: type
+    required: bool = False
+    description: str = ""
+
+
+FIELDS = {
+    "title": Field(str, True, "text"),
+    "version": Field(str, True, "a version such as 1.0"),
+    "updated": Field(date, True, "a date as YYYY-MM-DD"),
+    "status": Field(str, True, "approved or draft"),
+    "summary": Field(str, False, "one sentence of text"),
+    "reviewed_by": Field(str, False, "a name"),
+    "review_due": Field(date, False, "a date as YYYY-MM-DD"),
+    "max_pages": Field(int, False, "a whole number of pages, 1 or more"),
+}
+
+
+def load_all(content_dir: Path, languages: tuple[str, ...]) -> tuple[list[Handout], list[ContentError]]:
+    """Every handout of every language, and every error found on the way."""
+    handouts, errors = [], []
+    for lang in languages:
+        for path in sorted((content_dir / lang).glob("*.md")):
+            try:
+                handouts.append(load_handout(path, lang))
+            except ContentError as error:
+                errors.append(error)
+    return handouts, errors
+
+
+def load_handout(path: Path, lang: str) -> Handout:
+    slug = path.stem
+    if not SLUG.match(slug):
+        raise ContentError(path, f"expected a file name of lowercase letters, digits and hyphens, "
+                                 f"found {path.name!r}")
+    text = _read_text(path)
+    front, front_line, body, body_line = _split_front_matter(path, text)
+    meta = _parse_front_matter(path, front, front_line)
+    return Handout(slug=slug, lang=lang, path=path, body=body, body_line=body_line, **meta)
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ContentError(path, f"expected UTF-8 text, found byte {data[error.start]:#04x} "
+                                 f"(save the file as UTF-8)", line)
+    return text.replace("\r\n", "\n")
+
+
+def _split_front_matter(path: Path, text: str) -> tuple[str, int, str, int]:
+    """(front matter, its first line, body, its first line)."""
+    if not text.strip():
+        raise ContentError(path, "expected front matter between '---' lines, found an empty file", 1)
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        raise ContentError(path, f"expected front matter starting with '---' on line 1, "
+                                 f"found {lines[0][:40]!r}", 1)
+    for number, line in enumerate(lines[1:], start=2):
+        if line.rstrip() == "---":
+            front = "\n".join(lines[1:number - 1])
+            return front, 2, "\n".join(lines[number:]), number + 1
+    raise ContentError(path, "expected a closing '---' after the front matter, found the end of the file", 1)
+
+
+def _parse_front_matter(path: Path, front: str, first_line: int) -> dict:
+    """Check the YAML against FIELDS, keeping each key's line for messages."""
+    offset = first_line - 1
+    loader = yaml.SafeLoader(front)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ContentError(path, "expected front matter keys (title, version, updated, status), "
+                                     "found nothing", first_line)
+        if not isinstance(node, yaml.MappingNode):
+            raise ContentError(path, f"expected 'key: value' lines, found {_describe_node(node)}",
+                               offset + node.start_mark.line + 1)
+        meta, lines = {}, {}
+        for key_node, value_node in node.value:
+            line = offset + key_node.start_mark.line + 1
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            if key not in FIELDS:
+                raise ContentError(path, unknown_name("key", key, FIELDS), line)
+            if key in meta:
+                raise ContentError(path, f"{key!r} is given twice (first on line {lines[key]})", line)
+            meta[key] = _field_value(path, key, loader, value_node, line)
+            lines[key] = line
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or "invalid YAML"
+        context = f" {error.context}" if error.context else ""
+        raise ContentError(path, f"YAML syntax error: {problem}{context}",
+                           offset + mark.line + 1 if mark else first_line)
+    finally:
+        loader.dispose()
+    missing = [key for key, field in FIELDS.items() if field.required and key not in meta]
+    if missing:
+        raise ContentError(path, f"front matter is missing required key{'s' * (len(missing) > 1)} "
+                                 f"{', '.join(missing)}", first_line)
+    return meta
+
+
+def _field_value(path: Path, key: str, loader: yaml.SafeLoader, node: yaml.Node, line: int):
+    field = FIELDS[key]
+    if key == "version" and isinstance(node, yaml.ScalarNode):
+        value = node.value  # the text as written: 1.10 must not become 1.1
+    else:
+        value = loader.construct_object(node, deep=True)
+    valid = (type(value) is field.kind and value != ""
+             and (key != "version" or VERSION.match(value))
+             and (key != "status" or value in STATUSES)
+             and (key != "max_pages" or value >= 1))
+    if not valid:
+        raise ContentError(path, f"{key}: expected {field.description}, found {_describe(value)}", line)
+    return value
+
+
+def _describe(value) -> str:
+    if value is None or value == "":
+        return "nothing"
+    if isinstance(value, (list, dict)):
+        return f"a {'list' if isinstance(value, list) else 'mapping'}"
+    return repr(value) if isinstance(value, str) else f"{value} ({type(value).__name__})"
+
+
+def _describe_node(node: yaml.Node) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        return f"the text {node.value[:40]!r}"
+    return "a list" if isinstance(node, yaml.SequenceNode) else "something else"
+
