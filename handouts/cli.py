@@ -104,7 +104,8 @@ def _sayer(options: Options):
 
 def _show_result(options: Options, result) -> None:
     if result.error:
-        click.echo(f"  FAILED      {result.job.path}", err=options.verbosity < 0)
+        if options.verbosity >= 0:
+            click.echo(f"  FAILED      {result.job.path}")
         click.echo(result.error.message, err=True)
         return
     for warning in result.warnings:

@@ -38,6 +38,13 @@ class Handout:
     review_due: date | None = None
     max_pages: int = DEFAULT_MAX_PAGES
 
+    def line_of(self, needle: str) -> int | None:
+        """The file's line number of the first body line holding ``needle``, if any."""
+        for offset, line in enumerate(self.body.split("\n")):
+            if needle in line:
+                return self.body_line + offset
+        return None
+
 
 @dataclass(frozen=True)
 class Field:
@@ -115,7 +122,7 @@ def _parse_front_matter(path: Path, front: str, first_line: int) -> dict:
         node = loader.get_single_node()
         if node is None:
             raise ContentError(path, "expected front matter keys (title, version, updated, status), "
-                                     "found nothing", first_line)
+                                     "found nothing", first_line - 1)
         if not isinstance(node, yaml.MappingNode):
             raise ContentError(path, f"expected 'key: value' lines, found {_describe_node(node)}",
                                offset + node.start_mark.line + 1)
@@ -140,7 +147,7 @@ def _parse_front_matter(path: Path, front: str, first_line: int) -> dict:
     missing = [key for key, field in FIELDS.items() if field.required and key not in meta]
     if missing:
         raise ContentError(path, f"front matter is missing required key{'s' * (len(missing) > 1)} "
-                                 f"{', '.join(missing)}", first_line)
+                                 f"{', '.join(missing)}", first_line - 1)
     return meta
 
 

@@ -7,12 +7,17 @@ of everything that went into it, so the same inputs give the same bytes on every
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import io
 import logging
 import mimetypes
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from fontTools.ttLib import TTFont
+import tinycss2
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -25,6 +30,8 @@ class PrintedPdf:
     pages: int
     warnings: tuple[str, ...]  # what WeasyPrint complained about, one message each
     violations: tuple[str, ...]  # URLs the sandbox refused
+    system_fonts: tuple[str, ...]  # families drawn from the machine, not from @font-face
+    missing_characters: str  # characters of the page that no project font has
 
 
 class SandboxedFetcher(URLFetcher):
@@ -39,6 +46,8 @@ class SandboxedFetcher(URLFetcher):
         super().__init__(allowed_protocols=("file", "data"))
         self.root = root
         self.fetched: list[tuple[str, str]] = []  # (url, sha256) in fetch order
+        self.stylesheets: list[bytes] = []
+        self.fonts: list[bytes] = []
         self.violations: list[str] = []
 
     def fetch(self, url, headers=None):
@@ -52,6 +61,10 @@ class SandboxedFetcher(URLFetcher):
         body = path.read_bytes()
         self.fetched.append((url, hashlib.sha256(body).hexdigest()))
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if content_type == "text/css":
+            self.stylesheets.append(body)
+        elif path.suffix.lower() in (".ttf", ".otf"):
+            self.fonts.append(body)
         return URLFetcherResponse(url, body, {"Content-Type": content_type})
 
 
@@ -62,8 +75,11 @@ def print_pdf(root: Path, html: str) -> PrintedPdf:
         document = weasyprint.HTML(string=html, base_url=sandbox.BASE_URL,
                                    url_fetcher=fetcher).render()
         data = document.write_pdf(pdf_identifier=_identifier(html, fetcher.fetched))
+    system_fonts = {font.family for font in document.fonts.values()}
+    system_fonts -= _font_face_families(fetcher.stylesheets)
     return PrintedPdf(data=data, pages=len(document.pages), warnings=tuple(warnings),
-                      violations=tuple(fetcher.violations))
+                      violations=tuple(fetcher.violations), system_fonts=tuple(sorted(system_fonts)),
+                      missing_characters=_missing_characters(html, fetcher.fonts))
 
 
 def _identifier(html: str, fetched: list[tuple[str, str]]) -> bytes:
@@ -76,6 +92,33 @@ def _identifier(html: str, fetched: list[tuple[str, str]]) -> bytes:
 
 #: Warnings about this machine rather than the handout: they never fail a build.
 MACHINE_WARNINGS = ("Using fontTools instead of HarfBuzz-Subset",)
+
+
+def _font_face_families(stylesheets: list[bytes]) -> set[str]:
+    """The families the project's stylesheets declare with @font-face."""
+    families = set()
+    for css in stylesheets:
+        rules, _ = tinycss2.parse_stylesheet_bytes(css, skip_comments=True, skip_whitespace=True)
+        for rule in rules:
+            if rule.type == "at-rule" and rule.lower_at_keyword == "font-face":
+                for declaration in tinycss2.parse_blocks_contents(
+                        rule.content, skip_comments=True, skip_whitespace=True):
+                    if declaration.type == "declaration" and declaration.lower_name == "font-family":
+                        families.add(tinycss2.serialize(declaration.value).strip().strip("\"'"))
+    return families
+
+
+def _missing_characters(html: str, fonts: list[bytes]) -> str:
+    """The characters of the page that none of the project's font files can draw."""
+    covered = set().union(*(_characters_of(body) for body in fonts))
+    text = re.sub(r"<[^>]*>", "", html)
+    return "".join(sorted({char for char in text if not char.isspace() and ord(char) not in covered}))
+
+
+@functools.lru_cache(maxsize=32)
+def _characters_of(font: bytes) -> frozenset[int]:
+    """The code points a font file can draw (fontTools comes with WeasyPrint)."""
+    return frozenset(TTFont(io.BytesIO(font)).getBestCmap())
 
 
 class _ListHandler(logging.Handler):

@@ -7,6 +7,7 @@ they were, and the others still build.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -152,9 +153,16 @@ def make(project: Project, job: Job, out: Path, *, strict: bool, previous: dict 
 
 
 def check(job: Job, printed: pdf.PrintedPdf, strict: bool) -> None:
-    """Refuse a PDF that broke the sandbox, its page budget or (strict) drew a warning."""
+    """Refuse a PDF that broke the sandbox, used a system font, outgrew its page budget or
+    (strict) drew a warning."""
     if printed.violations:
         raise BuildError(job.handout.path, f"sandbox: {printed.violations[0]}")
+    if printed.missing_characters or printed.system_fonts:
+        lines = [job.handout.line_of(char) for char in printed.missing_characters]
+        raise BuildError(job.handout.path, f"expected only characters the project's fonts have, found "
+                                           f"{' '.join(printed.missing_characters) or 'some'} (drawn "
+                                           f"with this machine's {', '.join(printed.system_fonts)})",
+                         min(filter(None, lines), default=None))
     if printed.pages > job.page_budget:
         raise BuildError(job.handout.path, f"{job.path} has {printed.pages} pages; its budget is "
                                            f"{job.page_budget} (shorten it, or raise max_pages)")
@@ -171,13 +179,22 @@ def manifest_entry(job: Job, printed: pdf.PrintedPdf) -> dict:
 
 
 def input_key(project: Project, html: str, strict: bool) -> str:
-    """A hash of everything a PDF is made from: the HTML and every file it may load."""
-    key = hashlib.sha256(f"{weasyprint.__version__}\n{strict}\n{html}".encode())
+    """A hash of everything a PDF is made from: the HTML, every file it may load, the code."""
+    key = hashlib.sha256(f"{_code_version()}\n{strict}\n{html}".encode())
     for folder in ("styles", "assets"):
         for path in sorted((project.root / folder).rglob("*")):
             if path.is_file():
                 key.update(f"\n{path.relative_to(project.root)}\n".encode() + path.read_bytes())
     return key.hexdigest()
+
+
+@functools.cache
+def _code_version() -> str:
+    """WeasyPrint's version and a hash of this package's source: new code prints anew."""
+    source = hashlib.sha256(weasyprint.__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        source.update(path.read_bytes())
+    return source.hexdigest()
 
 
 def read_manifest(out: Path) -> dict[str, dict]:

@@ -84,7 +84,7 @@ def markdown_to_html(project: Project, handout: Handout) -> Markup:
         try:
             sandbox.resolve(project.root, url)
         except sandbox.SandboxViolation as violation:
-            raise BuildError(handout.path, f"{violation}", _line_of(handout, url))
+            raise BuildError(handout.path, str(violation), handout.line_of(url))
     return Markup(html)
 
 
@@ -137,13 +137,6 @@ def _urls(html: str) -> list[str]:
     collector = _URLCollector()
     collector.feed(html)
     return collector.urls
-
-
-def _line_of(handout: Handout, url: str) -> int:
-    for offset, line in enumerate(handout.body.split("\n")):
-        if url in line:
-            return handout.body_line + offset
-    return handout.body_line
 
 
 def _template_position(error: Exception, template_dir: Path) -> tuple[Path, int | None]:

@@ -1,0 +1,146 @@
+"""Bad input: a clear `path:line: message`, exit 1, no traceback, and nothing good is lost.
+
+Each case breaks the aftercare sheet of a project that was already built, with one tiny
+fixture named after the case, and checks that the treatment sheet still builds and that the
+aftercare sheet's earlier PDF and manifest entry are untouched.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import FIXTURES, run
+
+AFTERCARE = "content/en/ketamine-aftercare.md"
+
+CONTENT_CASES = [
+    # fixture, line, words the message must hold
+    ("yaml-syntax-error", 6, ["YAML syntax error", "mapping values are not allowed"]),
+    ("missing-required-key", 1, ["missing required key updated"]),
+    ("unknown-key", 2, ["unknown key 'titel'", "did you mean 'title'"]),
+    ("wrong-type", 4, ["updated: expected a date as YYYY-MM-DD, found 'soon'"]),
+    ("wrong-status", 5, ["status: expected approved or draft, found 'final'"]),
+    ("no-front-matter", 1, ["expected front matter starting with '---'", "found '# A sheet"]),
+    ("empty-file", 1, ["expected front matter", "found an empty file"]),
+    ("not-utf8", 3, ["expected UTF-8 text, found byte 0xe9"]),
+    ("image-missing-file", 10, ["'assets/missing-diagram.png' does not exist"]),
+    ("image-outside-project", 10, ["'../../etc/passwd' is outside the project"]),
+    ("image-file-url", 8, ["'file:///etc/hostname' is outside the project"]),
+    ("image-http", 8, ["'https://example.org/logo.png' is outside the project"]),
+    ("link-http", 8, ["'http://example.org/ketamine' is outside the project"]),
+    ("glyph-outside-font", 8, ["expected only characters the project's fonts have, found ✓"]),
+]
+
+
+def break_aftercare(project, fixture: str) -> None:
+    shutil.copyfile(FIXTURES / "content" / f"{fixture}.md", project / AFTERCARE)
+
+
+def assert_failed_cleanly(result, location: str, words, project, before: dict) -> None:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert location in result.stderr, result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
+    # The earlier aftercare PDF is untouched, the treatment sheet still built.
+    assert (project / "dist/en/ketamine-aftercare.pdf").read_bytes() == before["aftercare"]
+    assert "ok          en/ketamine-treatment.pdf" in result.stdout
+    entries = {e["path"]: e for e in json.loads((project / "dist/manifest.json").read_text())["files"]}
+    assert entries["en/ketamine-aftercare.pdf"] == before["entry"]
+
+
+@pytest.fixture
+def before(rebuildable):
+    entries = json.loads((rebuildable / "dist/manifest.json").read_text())["files"]
+    return {"aftercare": (rebuildable / "dist/en/ketamine-aftercare.pdf").read_bytes(),
+            "entry": next(e for e in entries if e["path"] == "en/ketamine-aftercare.pdf")}
+
+
+@pytest.mark.parametrize("fixture, line, words", CONTENT_CASES, ids=[c[0] for c in CONTENT_CASES])
+def test_bad_content(rebuildable, before, fixture, line, words):
+    break_aftercare(rebuildable, fixture)
+    result = run("-C", rebuildable, "build")
+    assert_failed_cleanly(result, f"{AFTERCARE}:{line}: ", words, rebuildable, before)
+
+
+def test_sandbox_error_leaves_no_temporary_file(rebuildable, before):
+    break_aftercare(rebuildable, "image-outside-project")
+    result = run("-C", rebuildable, "build", "--force")
+    assert_failed_cleanly(result, f"{AFTERCARE}:10: ", ["outside the project"], rebuildable, before)
+    assert sorted(p.name for p in (rebuildable / "dist/en").iterdir()) == [
+        "ketamine-aftercare.pdf", "ketamine-treatment.pdf"]
+
+
+def test_sheet_longer_than_its_budget(rebuildable, before):
+    break_aftercare(rebuildable, "too-long")
+    result = run("-C", rebuildable, "build")
+    assert_failed_cleanly(result, f"{AFTERCARE}: ", ["en/ketamine-aftercare.pdf has", "pages; its budget is 1"],
+                          rebuildable, before)
+
+
+def test_stylesheet_url_outside_the_sandbox(rebuildable, before):
+    css = rebuildable / "styles/print.css"
+    css.write_text(css.read_text() + "\nbody { background: url(https://example.org/paper.png); }\n")
+    result = run("-C", rebuildable, "build")
+    assert result.exit_code == 1
+    assert "sandbox: 'https://example.org/paper.png' is outside the project" in result.stderr
+    assert (rebuildable / "dist/en/ketamine-aftercare.pdf").read_bytes() == before["aftercare"]
+
+
+def test_bad_css_is_a_warning_and_strict_makes_it_an_error(rebuildable, before):
+    css = rebuildable / "styles/print.css"
+    css.write_text(css.read_text() + "\nh2 { colour: red; }\n")
+    lenient = run("-C", rebuildable, "build", "ketamine-treatment", "--out", rebuildable / "lenient")
+    assert lenient.exit_code == 0, lenient.output
+    assert "content/en/ketamine-treatment.md: warning:" in lenient.stderr
+    assert "colour" in lenient.stderr
+    strict = run("-C", rebuildable, "build", "--strict")
+    assert strict.exit_code == 1
+    assert "content/en/ketamine-aftercare.md: warning (--strict):" in strict.stderr
+    assert "content/en/ketamine-treatment.md: warning (--strict):" in strict.stderr
+    assert (rebuildable / "dist/en/ketamine-aftercare.pdf").read_bytes() == before["aftercare"]
+
+
+@pytest.mark.parametrize("fixture, line, words", [
+    ("toml-syntax-error", 2, ["TOML syntax error"]),
+    ("unknown-key", 7, ["unknown key in [clinic] 'phon'", "did you mean 'phone'"]),
+    ("unknown-paper", 18, ["unknown paper 'legal'", "letter, a4"]),
+])
+def test_broken_handouts_toml(rebuildable, before, fixture, line, words):
+    shutil.copyfile(FIXTURES / "config" / f"{fixture}.toml", rebuildable / "handouts.toml")
+    result = run("-C", rebuildable, "build")
+    assert result.exit_code == 1, result.output
+    assert f"handouts.toml:{line}: " in result.stderr
+    for word in words:
+        assert word in result.stderr
+    assert "Traceback" not in result.output
+    assert (rebuildable / "dist/en/ketamine-aftercare.pdf").read_bytes() == before["aftercare"]
+
+
+def test_unknown_paper_on_the_command_line(rebuildable):
+    result = run("-C", rebuildable, "build", "--paper", "legal")
+    assert result.exit_code == 1
+    assert "--paper: unknown paper 'legal'; expected one of: letter, a4" in result.stderr
+
+
+@pytest.mark.parametrize("fixture, line, words", [
+    ("undefined-variable", 3, ["template error", "titel"]),
+    ("syntax-error", 4, ["Expected an expression"]),
+])
+def test_template_errors(rebuildable, before, fixture, line, words):
+    shutil.copyfile(FIXTURES / "templates" / f"{fixture}.html", rebuildable / "templates/handout.html")
+    result = run("-C", rebuildable, "build")
+    assert result.exit_code == 1, result.output
+    assert f"templates/handout.html:{line}: " in result.stderr
+    for word in words:
+        assert word in result.stderr
+    assert (rebuildable / "dist/en/ketamine-aftercare.pdf").read_bytes() == before["aftercare"]
+
+
+def test_unknown_handout_is_a_usage_error(rebuildable):
+    result = run("-C", rebuildable, "build", "ketamine-aftercar")
+    assert result.exit_code == 2
+    assert "unknown handout 'ketamine-aftercar'" in result.stderr
+    assert "did you mean 'ketamine-aftercare'" in result.stderr

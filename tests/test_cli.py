@@ -1,0 +1,98 @@
+"""The command line, run in-process with click's CliRunner (and once through build.py)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from handouts.config import load_project
+from handouts.content import load_handout
+from handouts.pipeline import Job, render_pdf
+
+from conftest import ROOT, run
+
+
+def test_build_shows_a_line_per_pdf_and_a_summary(project):
+    result = run("-C", project, "build")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Building into ") and lines[0].endswith("dist/ (letter paper)")
+    assert any(line.split()[:2] == ["ok", "en/ketamine-aftercare.pdf"] and "1 page" in line
+               for line in lines)
+    assert any(line.split()[:2] == ["ok", "en/ketamine-treatment.pdf"] for line in lines)
+    assert lines[-1].startswith("2 PDFs ready, 0 failed, in ")
+    assert (project / "dist/manifest.json").is_file()
+
+
+def test_unchanged_sheets_are_not_printed_again_unless_forced(project):
+    assert run("-C", project, "build").exit_code == 0
+    again = run("-C", project, "build")
+    assert again.stdout.count("up to date") == 2
+    forced = run("-C", project, "build", "--force")
+    assert "up to date" not in forced.stdout
+    page = project / "content/en/ketamine-treatment.md"
+    page.write_text(page.read_text() + "\nOne more line.\n")
+    edited = run("-C", project, "build")
+    assert edited.stdout.count("up to date") == 1
+    assert "en/ketamine-treatment.pdf" in [line.split()[1] for line in edited.stdout.splitlines()
+                                           if line.strip().startswith("ok") and "up to date" not in line]
+
+
+def test_a_style_change_reprints(project):
+    assert run("-C", project, "build").exit_code == 0
+    tokens = project / "styles/tokens.css"
+    tokens.write_text(tokens.read_text().replace("#0e5a63", "#0e5a64"))
+    assert "up to date" not in run("-C", project, "build").stdout
+
+
+def test_building_one_handout_keeps_the_others_in_the_manifest(project):
+    assert run("-C", project, "build").exit_code == 0
+    assert run("-C", project, "build", "--force", "ketamine-aftercare").exit_code == 0
+    manifest = (project / "dist/manifest.json").read_text()
+    assert "en/ketamine-treatment.pdf" in manifest and "en/ketamine-aftercare.pdf" in manifest
+
+
+def test_quiet_says_nothing_when_all_is_well(project):
+    result = run("-q", "-C", project, "build")
+    assert result.exit_code == 0
+    assert result.output == ""
+
+
+def test_list_shows_each_handout_with_its_pages(project):
+    assert run("-C", project, "build").exit_code == 0
+    result = run("-C", project, "list")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["HANDOUT", "LANGUAGES", "VERSION", "STATUS", "UPDATED", "PAGES"]
+    assert lines[1].split() == ["ketamine-aftercare", "en", "1.0", "approved", "2026-11-27", "1"]
+    assert lines[2].split()[:5] == ["ketamine-treatment", "en", "1.0", "approved", "2026-11-27"]
+
+
+def test_list_before_any_build(project):
+    result = run("-C", project, "list")
+    assert "not built" in result.stdout
+
+
+def test_build_py_is_the_same_command():
+    result = subprocess.run([sys.executable, "build.py", "-C", str(ROOT), "list"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("HANDOUT")
+    helped = subprocess.run([sys.executable, "build.py", "--help"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert "Usage: handouts" in helped.stdout
+
+
+def test_missing_project_is_a_clear_error(tmp_path):
+    result = run("-C", tmp_path, "build")
+    assert result.exit_code == 1
+    assert "handouts.toml: no handouts.toml here" in result.stderr
+
+
+def test_render_pdf_works_in_memory_and_writes_nothing(project):
+    before = sorted(path for path in project.rglob("*"))
+    loaded = load_project(project)
+    handout = load_handout(project / "content/en/ketamine-aftercare.md", "en")
+    printed = render_pdf(loaded, Job(handout, "standard", "letter"))
+    assert printed.data.startswith(b"%PDF-") and printed.pages == 1
+    assert not printed.warnings and not printed.violations
+    assert sorted(path for path in project.rglob("*")) == before
