@@ -60,6 +60,8 @@ def build(options: Options, slugs, out, paper, editions, strict, force) -> None:
                             strict=strict, force=force, on_result=lambda r: _show_result(options, r))
     for error in report.content_errors:
         click.echo(error.message, err=True)
+    if not report.results and not report.errors:
+        say(f"No handouts found in {', '.join(f'content/{lang}/' for lang in project.config.languages)}")
     built = sum(1 for r in report.results if not r.error)
     failed = len(report.errors)
     say(f"{built} PDF{'s' * (built != 1)} ready, {failed} failed, in {report.seconds:.1f} s. "

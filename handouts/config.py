@@ -67,9 +67,7 @@ DEFAULTS = {"build": {"paper": "letter", "languages": ["en"], "editions": ["stan
 def load_project(root: Path) -> Project:
     """Load ``root/handouts.toml`` and the release number from ``root/pyproject.toml``."""
     root = Path(root)
-    config = load_config(root / CONFIG_FILE)
-    _check_files(root, config)
-    return Project(root=root, config=config, release=_release(root))
+    return Project(root=root, config=load_config(root / CONFIG_FILE), release=_release(root))
 
 
 def load_config(path: Path) -> Config:
@@ -86,10 +84,8 @@ def load_config(path: Path) -> Config:
         message = re.sub(r"\s*\(at line.*\)", "", str(error))
         raise ConfigError(path, f"TOML syntax error: {message}", int(match[1]) if match else None)
     tables = _validated(path, text, data)
+    _check_values(path, text, tables)
     build = tables["build"]
-    if build["paper"] not in PAPERS:
-        raise ConfigError(path, unknown_name("paper", build["paper"], PAPERS),
-                          _line_of(text, "paper"))
     return Config(
         clinic=Clinic(**tables["clinic"]),
         emergency=Emergency(**tables["emergency"]),
@@ -126,13 +122,15 @@ def _validated(path: Path, text: str, data: dict) -> dict:
     return tables
 
 
-def _check_files(root: Path, config: Config) -> None:
-    path = root / CONFIG_FILE
-    text = path.read_text(encoding="utf-8")
-    if not (root / config.clinic.logo).is_file():
-        raise ConfigError(path, f"logo: expected a file in the project, found no {config.clinic.logo}",
-                          _line_of(text, "logo"))
-    for edition in config.editions:
+def _check_values(path: Path, text: str, tables: dict) -> None:
+    """The paper is one we know; the logo and each edition's stylesheet exist."""
+    root = path.parent
+    paper, logo = tables["build"]["paper"], tables["clinic"]["logo"]
+    if paper not in PAPERS:
+        raise ConfigError(path, unknown_name("paper", paper, PAPERS), _line_of(text, "paper"))
+    if not (root / logo).is_file():
+        raise ConfigError(path, f"logo: expected a file in assets/, found no {logo}", _line_of(text, "logo"))
+    for edition in tables["build"]["editions"]:
         if edition != "standard" and not (root / "styles" / "editions" / f"{edition}.css").is_file():
             raise ConfigError(path, f"edition {edition!r}: expected styles/editions/{edition}.css",
                               _line_of(text, "editions"))

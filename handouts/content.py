@@ -139,6 +139,8 @@ def _parse_front_matter(path: Path, front: str, first_line: int) -> dict:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or "invalid YAML"
+        if problem == "mapping values are not allowed here":
+            problem += " (text that holds ': ' needs quotes around it)"
         context = f" {error.context}" if error.context else ""
         raise ContentError(path, f"YAML syntax error: {problem}{context}",
                            offset + mark.line + 1 if mark else first_line)

@@ -148,6 +148,10 @@ def make(project: Project, job: Job, out: Path, *, strict: bool, previous: dict 
         _write_atomically(target, printed.data)
     except InputError as error:
         return Result(job, time.perf_counter() - started, error=error)
+    except Exception as error:  # a WeasyPrint failure must not stop the other handouts
+        logger.debug("printing %s failed", job.path, exc_info=True)
+        failure = BuildError(job.handout.path, f"could not print {job.path}: {error!r} (run with -vv for details)")
+        return Result(job, time.perf_counter() - started, error=failure)
     return Result(job, time.perf_counter() - started, entry=manifest_entry(job, printed),
                   inputs=inputs, warnings=printed.warnings)
 

@@ -38,12 +38,16 @@ def break_aftercare(project, fixture: str) -> None:
     shutil.copyfile(FIXTURES / "content" / f"{fixture}.md", project / AFTERCARE)
 
 
-def assert_failed_cleanly(result, location: str, words, project, before: dict) -> None:
+def assert_reported(result, location: str, words) -> None:
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert location in result.stderr, result.stderr
     for word in words:
         assert word in result.stderr, result.stderr
+
+
+def assert_failed_cleanly(result, location: str, words, project, before: dict) -> None:
+    assert_reported(result, location, words)
     # The earlier aftercare PDF is untouched, the treatment sheet still built.
     assert (project / "dist/en/ketamine-aftercare.pdf").read_bytes() == before["aftercare"]
     assert "ok          en/ketamine-treatment.pdf" in result.stdout
@@ -103,19 +107,23 @@ def test_bad_css_is_a_warning_and_strict_makes_it_an_error(rebuildable, before):
     assert (rebuildable / "dist/en/ketamine-aftercare.pdf").read_bytes() == before["aftercare"]
 
 
-@pytest.mark.parametrize("fixture, line, words", [
-    ("toml-syntax-error", 2, ["TOML syntax error"]),
-    ("unknown-key", 7, ["unknown key in [clinic] 'phon'", "did you mean 'phone'"]),
-    ("unknown-paper", 18, ["unknown paper 'legal'", "letter, a4"]),
-])
-def test_broken_handouts_toml(rebuildable, before, fixture, line, words):
-    shutil.copyfile(FIXTURES / "config" / f"{fixture}.toml", rebuildable / "handouts.toml")
+PROJECT_CASES = [
+    # fixture, the file it replaces, line, words the message must hold
+    ("config/toml-syntax-error.toml", "handouts.toml", 2, ["TOML syntax error"]),
+    ("config/unknown-key.toml", "handouts.toml", 7, ["unknown key in [clinic] 'phon'",
+                                                      "did you mean 'phone'"]),
+    ("config/unknown-paper.toml", "handouts.toml", 18, ["unknown paper 'legal'", "letter, a4"]),
+    ("templates/undefined-variable.html", "templates/handout.html", 3, ["template error", "titel"]),
+    ("templates/syntax-error.html", "templates/handout.html", 4, ["Expected an expression"]),
+]
+
+
+@pytest.mark.parametrize("fixture, target, line, words", PROJECT_CASES,
+                         ids=[c[0] for c in PROJECT_CASES])
+def test_broken_config_or_template(rebuildable, before, fixture, target, line, words):
+    shutil.copyfile(FIXTURES / fixture, rebuildable / target)
     result = run("-C", rebuildable, "build")
-    assert result.exit_code == 1, result.output
-    assert f"handouts.toml:{line}: " in result.stderr
-    for word in words:
-        assert word in result.stderr
-    assert "Traceback" not in result.output
+    assert_reported(result, f"{target}:{line}: ", words)
     assert (rebuildable / "dist/en/ketamine-aftercare.pdf").read_bytes() == before["aftercare"]
 
 
@@ -123,20 +131,6 @@ def test_unknown_paper_on_the_command_line(rebuildable):
     result = run("-C", rebuildable, "build", "--paper", "legal")
     assert result.exit_code == 1
     assert "--paper: unknown paper 'legal'; expected one of: letter, a4" in result.stderr
-
-
-@pytest.mark.parametrize("fixture, line, words", [
-    ("undefined-variable", 3, ["template error", "titel"]),
-    ("syntax-error", 4, ["Expected an expression"]),
-])
-def test_template_errors(rebuildable, before, fixture, line, words):
-    shutil.copyfile(FIXTURES / "templates" / f"{fixture}.html", rebuildable / "templates/handout.html")
-    result = run("-C", rebuildable, "build")
-    assert result.exit_code == 1, result.output
-    assert f"templates/handout.html:{line}: " in result.stderr
-    for word in words:
-        assert word in result.stderr
-    assert (rebuildable / "dist/en/ketamine-aftercare.pdf").read_bytes() == before["aftercare"]
 
 
 def test_unknown_handout_is_a_usage_error(rebuildable):
