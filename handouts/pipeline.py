@@ -78,10 +78,6 @@ class BuildReport:
     def errors(self) -> list[InputError]:
         return self.content_errors + [r.error for r in self.results if r.error]
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
 
 def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: str | None = None,
           editions=None, strict: bool = False, force: bool = False, on_result=None) -> BuildReport:
@@ -90,7 +86,7 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
     out = Path(out)
     report = BuildReport(out=out)
     handouts, report.content_errors = load_selection(project, selection)
-    jobs = plan(project, handouts, paper or project.config.paper, editions or project.config.editions)
+    jobs = plan(handouts, paper or project.config.paper, editions or project.config.editions)
     manifest = read_manifest(out)
     cache = _read_json(out / CACHE, {})
     for job in jobs:
@@ -122,7 +118,8 @@ def load_selection(project: Project, selection) -> tuple[list[Handout], list[Inp
             [e for e in errors if e.path.stem in selection])
 
 
-def plan(project: Project, handouts: list[Handout], paper: str, editions) -> list[Job]:
+def plan(handouts: list[Handout], paper: str, editions) -> list[Job]:
+    """Every PDF to make: each handout in each edition, on one paper."""
     return [Job(handout, edition, paper) for handout in handouts for edition in editions]
 
 
