@@ -36,8 +36,8 @@ def main(ctx: click.Context, root: Path, verbose: int, quiet: bool) -> None:
 @main.command()
 @click.argument("slugs", nargs=-1, metavar="[SLUG]...")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
-              show_default=True, help="Folder for the PDFs and manifest.json.")
-@click.option("--paper", help=f"Paper size: {' or '.join(PAPERS)} (default from handouts.toml).")
+              show_default=True, help="Folder for the PDFs and manifest.json (relative to the project).")
+@click.option("--paper", metavar="|".join(PAPERS), help=f"Paper size: {' or '.join(PAPERS)} (default from handouts.toml).")
 @click.option("--edition", "editions", multiple=True, help="Build only this edition (repeatable).")
 @click.option("--strict", is_flag=True, help="Treat every warning as an error (CI builds strict).")
 @click.option("--force", is_flag=True, help="Print every PDF again, even when nothing changed.")
@@ -72,7 +72,7 @@ def build(options: Options, slugs, out, paper, editions, strict, force) -> None:
 
 @main.command(name="list")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
-              show_default=True, help="Folder of the last build, for its page counts.")
+              show_default=True, help="Folder of the last build, for its page counts (relative to the project).")
 @click.pass_obj
 def list_(options: Options, out) -> None:
     """List the handouts: languages, version, status, date and pages of the last build."""

@@ -70,7 +70,7 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str) ->
         raise BuildError(Path(error.filename or template_dir / TEMPLATE), error.message, error.lineno)
     except jinja2.TemplateNotFound as error:
         raise BuildError(template_dir / str(error.name), "template not found")
-    except jinja2.UndefinedError as error:
+    except jinja2.TemplateError as error:  # undefined variables and other runtime errors
         path, line = _template_position(error, template_dir)
         raise BuildError(path, f"template error: {error.message}", line)
 
