@@ -13,24 +13,44 @@ from .errors import HandoutsError, display_path, unknown_name
 
 @dataclass
 class Options:
-    root: Path
-    verbosity: int  # -1 quiet, 0 normal, 1+ verbose
+    root: Path = Path(".")
+    verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
+
+
+def _set_verbose(ctx: click.Context, _param, count: int) -> None:
+    if count:
+        _set_verbosity(ctx, count)
+
+
+def _set_quiet(ctx: click.Context, _param, quiet: bool) -> None:
+    if quiet:
+        _set_verbosity(ctx, -1)
+
+
+def _set_verbosity(ctx: click.Context, verbosity: int) -> None:
+    ctx.ensure_object(Options).verbosity = verbosity
+    if verbosity > 0:  # WeasyPrint's warnings are reported per handout; -v shows its log too
+        logging.basicConfig(level=logging.INFO if verbosity == 1 else logging.DEBUG,
+                            format="%(levelname)s %(name)s: %(message)s")
+
+
+def verbosity_options(command):
+    """-v/-q, accepted before the command name and after it alike."""
+    command = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet,
+                           help="Say only what went wrong.")(command)
+    return click.option("-v", "--verbose", count=True, expose_value=False, callback=_set_verbose,
+                        help="Say more (repeat for even more).")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=".", metavar="DIR", help="Work on the project in DIR (default: here).")
-@click.option("-v", "--verbose", count=True, help="Say more (repeat for even more).")
-@click.option("-q", "--quiet", is_flag=True, help="Say only what went wrong.")
+@verbosity_options
 @click.version_option(package_name="handouts")
 @click.pass_context
-def main(ctx: click.Context, root: Path, verbose: int, quiet: bool) -> None:
+def main(ctx: click.Context, root: Path) -> None:
     """Print the clinic's patient handouts as PDF files."""
-    verbosity = -1 if quiet else verbose
-    if verbosity > 0:  # WeasyPrint's warnings are reported per handout; -v shows its log too
-        logging.basicConfig(level=logging.INFO if verbosity == 1 else logging.DEBUG,
-                            format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = Options(root=root, verbosity=verbosity)
+    ctx.ensure_object(Options).root = root
 
 
 @main.command()
@@ -41,6 +61,7 @@ def main(ctx: click.Context, root: Path, verbose: int, quiet: bool) -> None:
 @click.option("--edition", "editions", multiple=True, help="Build only this edition (repeatable).")
 @click.option("--strict", is_flag=True, help="Treat every warning as an error (CI builds strict).")
 @click.option("--force", is_flag=True, help="Print every PDF again, even when nothing changed.")
+@verbosity_options
 @click.pass_obj
 def build(options: Options, slugs, out, paper, editions, strict, force) -> None:
     """Build every handout (or the SLUGs named) in every language and edition."""
@@ -60,6 +81,8 @@ def build(options: Options, slugs, out, paper, editions, strict, force) -> None:
                             strict=strict, force=force, on_result=lambda r: _show_result(options, r))
     for error in report.content_errors:
         click.echo(error.message, err=True)
+    for note in sorted({note for result in report.results for note in result.machine_notes}):
+        click.echo(f"note: {note}", err=True)
     if not report.results and not report.errors:
         say(f"No handouts found in {', '.join(f'content/{lang}/' for lang in project.config.languages)}")
     built = sum(1 for r in report.results if not r.error)
@@ -73,6 +96,7 @@ def build(options: Options, slugs, out, paper, editions, strict, force) -> None:
 @main.command(name="list")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Folder of the last build, for its page counts (relative to the project).")
+@verbosity_options
 @click.pass_obj
 def list_(options: Options, out) -> None:
     """List the handouts: languages, version, status, date and pages of the last build."""

@@ -64,6 +64,7 @@ class Result:
     error: InputError | None = None
     warnings: tuple[str, ...] = ()
     inputs: str | None = None  # input_key() of the PDF
+    machine_notes: tuple[str, ...] = ()  # about this machine, e.g. a missing system library
     up_to_date: bool = False  # nothing changed since the last build: not printed again
 
 
@@ -150,7 +151,7 @@ def make(project: Project, job: Job, out: Path, *, strict: bool, previous: dict 
         failure = BuildError(job.handout.path, f"could not print {job.path}: {error!r} (run with -vv for details)")
         return Result(job, time.perf_counter() - started, error=failure)
     return Result(job, time.perf_counter() - started, entry=manifest_entry(job, printed),
-                  inputs=inputs, warnings=printed.warnings)
+                  inputs=inputs, warnings=printed.warnings, machine_notes=printed.machine_notes)
 
 
 def check(job: Job, printed: pdf.PrintedPdf, strict: bool) -> None:

@@ -52,9 +52,10 @@ def test_building_one_handout_keeps_the_others_in_the_manifest(project):
 
 
 def test_quiet_says_nothing_when_all_is_well(project):
-    result = run("-q", "-C", project, "build")
-    assert result.exit_code == 0
-    assert result.output == ""
+    for args in (["-q", "-C", project, "build"], ["-C", project, "build", "--force", "-q"]):
+        result = run(*args)
+        assert result.exit_code == 0
+        assert result.output == ""
 
 
 def test_list_shows_each_handout_with_its_pages(project):
