@@ -90,8 +90,9 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
     jobs = plan(handouts, paper or project.config.paper, editions or project.config.editions)
     manifest = read_manifest(out)
     cache = _read_json(out / CACHE, {})
+    files = files_digest(project)
     for job in jobs:
-        result = make(project, job, out, strict=strict, previous=manifest.get(job.path),
+        result = make(project, job, out, strict=strict, files=files, previous=manifest.get(job.path),
                       cached_inputs=None if force else cache.get(job.path))
         if result.entry and not result.error:
             manifest[job.path] = result.entry
@@ -110,8 +111,7 @@ def load_selection(project: Project, selection) -> tuple[list[Handout], list[Inp
     handouts, errors = content.load_all(project.content_dir, project.config.languages)
     if not selection:
         return handouts, errors
-    known = sorted({path.stem for lang in project.config.languages
-                    for path in (project.content_dir / lang).glob("*.md")})
+    known = sorted({h.slug for h in handouts} | {e.path.stem for e in errors})
     for slug in selection:
         if slug not in known:
             raise UnknownHandout(unknown_name("handout", slug, known))
@@ -130,13 +130,13 @@ def render_pdf(project: Project, job: Job) -> pdf.PrintedPdf:
     return pdf.print_pdf(project.root, html)
 
 
-def make(project: Project, job: Job, out: Path, *, strict: bool, previous: dict | None,
-         cached_inputs: str | None) -> Result:
+def make(project: Project, job: Job, out: Path, *, strict: bool, files: str,
+         previous: dict | None, cached_inputs: str | None) -> Result:
     """Print one job and write it, unless it is up to date; errors become the result's error."""
     started = time.perf_counter()
     try:
         html = render.render_html(project, job.handout, job.edition, job.paper)
-        inputs = input_key(project, html, strict)
+        inputs = input_key(html, files, strict)
         target = out / job.path
         if previous and cached_inputs == inputs and _sha256_of_file(target) == previous["sha256"]:
             return Result(job, time.perf_counter() - started, entry=previous, inputs=inputs,
@@ -148,7 +148,8 @@ def make(project: Project, job: Job, out: Path, *, strict: bool, previous: dict 
         return Result(job, time.perf_counter() - started, error=error)
     except Exception as error:  # a WeasyPrint failure must not stop the other handouts
         logger.debug("printing %s failed", job.path, exc_info=True)
-        failure = BuildError(job.handout.path, f"could not print {job.path}: {error!r} (run with -vv for details)")
+        failure = BuildError(job.handout.path,
+                             f"could not print {job.path}: {error!r} (run with -vv for details)")
         return Result(job, time.perf_counter() - started, error=failure)
     return Result(job, time.perf_counter() - started, entry=manifest_entry(job, printed),
                   inputs=inputs, warnings=printed.warnings, machine_notes=printed.machine_notes)
@@ -180,14 +181,19 @@ def manifest_entry(job: Job, printed: pdf.PrintedPdf) -> dict:
             "sha256": hashlib.sha256(printed.data).hexdigest()}
 
 
-def input_key(project: Project, html: str, strict: bool) -> str:
+def input_key(html: str, files: str, strict: bool) -> str:
     """A hash of everything a PDF is made from: the HTML, every file it may load, the code."""
-    key = hashlib.sha256(f"{_code_version()}\n{strict}\n{html}".encode())
+    return hashlib.sha256(f"{_code_version()}\n{strict}\n{files}\n{html}".encode()).hexdigest()
+
+
+def files_digest(project: Project) -> str:
+    """One hash of every file in styles/ and assets/, read once per build."""
+    digest = hashlib.sha256()
     for folder in ("styles", "assets"):
         for path in sorted((project.root / folder).rglob("*")):
             if path.is_file():
-                key.update(f"\n{path.relative_to(project.root)}\n".encode() + path.read_bytes())
-    return key.hexdigest()
+                digest.update(f"\n{path.relative_to(project.root)}\n".encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 @functools.cache
