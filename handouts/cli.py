@@ -1,6 +1,7 @@
 """The ``handouts`` command: thin commands that load the project and call the pipeline."""
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,11 +60,13 @@ def main(ctx: click.Context, root: Path) -> None:
               show_default=True, help="Folder for the PDFs and manifest.json (relative to the project).")
 @click.option("--paper", metavar="|".join(PAPERS), help=f"Paper size: {' or '.join(PAPERS)} (default from handouts.toml).")
 @click.option("--edition", "editions", multiple=True, help="Build only this edition (repeatable).")
+@click.option("--lang", "languages", multiple=True, help="Build only this language (repeatable).")
+@click.option("--release", is_flag=True, help="Refuse draft sheets: a release has only approved ones.")
 @click.option("--strict", is_flag=True, help="Treat every warning as an error (CI builds strict).")
 @click.option("--force", is_flag=True, help="Print every PDF again, even when nothing changed.")
 @verbosity_options
 @click.pass_obj
-def build(options: Options, slugs, out, paper, editions, strict, force) -> None:
+def build(options: Options, slugs, out, paper, editions, languages, release, strict, force) -> None:
     """Build every handout (or the SLUGs named) in every language and edition."""
     from . import pipeline  # imports WeasyPrint: only the commands that print pay for it
 
@@ -73,14 +76,25 @@ def build(options: Options, slugs, out, paper, editions, strict, force) -> None:
     for edition in editions:
         if edition not in project.config.editions:
             raise HandoutsError(f"--edition: {unknown_name('edition', edition, project.config.editions)}")
+    for lang in languages:
+        if lang not in project.config.languages:
+            raise HandoutsError(f"--lang: {unknown_name('language', lang, project.config.languages)}")
     out = out if out.is_absolute() else options.root / out
     say = _sayer(options)
-    say(f"Building into {display_path(out)}/ "
-        f"({paper or project.config.paper} paper{', strict' if strict else ''})")
+    kind = ", ".join(["release"] * release + ["strict"] * strict)
+    say(f"Building into {display_path(out)}/ ({paper or project.config.paper} paper{', ' + kind if kind else ''})")
     report = pipeline.build(project, slugs, out, paper=paper, editions=editions or None,
-                            strict=strict, force=force, on_result=lambda r: _show_result(options, r))
+                            languages=languages or None, release=release, strict=strict,
+                            force=force, on_result=lambda r: _show_result(options, r))
     for error in report.content_errors:
         click.echo(error.message, err=True)
+    for error in report.refused_drafts:
+        click.echo(error.message, err=True)
+    if report.refused_drafts:
+        click.echo(f"Release refused: {len(report.refused_drafts)} draft sheet"
+                   f"{'s' * (len(report.refused_drafts) != 1)}, nothing built. Approve them, or "
+                   f"leave their language out with --lang.", err=True)
+        raise SystemExit(1)
     for note in sorted({note for result in report.results for note in result.machine_notes}):
         click.echo(f"note: {note}", err=True)
     if not report.results and not report.errors:
@@ -93,31 +107,64 @@ def build(options: Options, slugs, out, paper, editions, strict, force) -> None:
         raise SystemExit(1)
 
 
+@main.command(name="check")
+@click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Check review dates as of this day (default: today).")
+@verbosity_options
+@click.pass_obj
+def check_(options: Options, slugs, as_json, today) -> None:
+    """Check reading level, review dates, alt text, contrast and page budgets.
+
+    Exits 1 when anything fails; warnings alone do not fail."""
+    from . import check
+
+    project = load_project(options.root)
+    result = check.check(project, slugs, today.date() if today else None)
+    if as_json:
+        click.echo(json.dumps(check.as_json(result), indent=2, ensure_ascii=False))
+    else:
+        for line in check.as_text(result, quiet=options.verbosity < 0):
+            click.echo(line)
+    if result.errors:
+        raise SystemExit(1)
+
+
 @main.command(name="list")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Folder of the last build, for its page counts (relative to the project).")
 @verbosity_options
 @click.pass_obj
 def list_(options: Options, out) -> None:
-    """List the handouts: languages, version, status, date and pages of the last build."""
+    """List the handouts in each language: version, status, date, pages, and missing translations."""
     from . import content
     from .pipeline import read_manifest
 
     project = load_project(options.root)
-    handouts, errors = content.load_all(project.content_dir, project.config.languages)
+    config = project.config
+    handouts, errors = content.load_all(project.content_dir, config.languages)
+    by_key = {(h.slug, h.lang): h for h in handouts}
     pages = {}
     for entry in read_manifest(out if out.is_absolute() else options.root / out).values():
-        pages.setdefault(entry["handout"], []).append(str(entry["pages"]))
-    rows = [("HANDOUT", "LANGUAGES", "VERSION", "STATUS", "UPDATED", "PAGES")]
+        pages.setdefault((entry["handout"], entry["lang"]), {})[entry["edition"]] = str(entry["pages"])
+    rows = [("HANDOUT", "LANG", "VERSION", "STATUS", "UPDATED", f"PAGES ({'/'.join(config.editions)})")]
+    missing = []
     for slug in sorted({h.slug for h in handouts}):
-        versions = [h for h in handouts if h.slug == slug]
-        first = versions[0]
-        languages = " ".join(h.lang for h in versions)
-        rows.append((slug, languages, first.version, first.status, first.updated.isoformat(),
-                     "/".join(pages.get(slug, [])) or "not built"))
+        for lang in config.languages:
+            handout = by_key.get((slug, lang))
+            if handout is None:
+                missing.append(f"content/{lang}/{slug}.md")
+                rows.append((slug, lang, "-", "MISSING", "-", "-"))
+                continue
+            built = pages.get((slug, lang), {})
+            rows.append((slug, lang, handout.version, handout.status, handout.updated.isoformat(),
+                         "/".join(built.get(e, "-") for e in config.editions) if built else "not built"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    if missing:
+        click.echo(f"\nMissing: {', '.join(missing)} (the sheet prints in its other languages)")
     for error in errors:
         click.echo(error.message, err=True)
     if errors:

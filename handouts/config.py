@@ -34,12 +34,29 @@ class Emergency:
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """What ``handouts check`` accepts; see the [check] table of handouts.toml."""
+
+    grade_fail: float = 8  # English: a Flesch-Kincaid grade above this fails...
+    grade_warn: float = 6  # ...and above this warns
+    ease_fail: float = 60  # Spanish: a Fernandez-Huerta ease below this fails (higher is easier)...
+    ease_warn: float = 70  # ...and below this warns
+    contrast_min: float = 4.5  # WCAG AA for normal text
+    review_warn_days: int = 30  # warn this many days before a review falls due
+
+
+@dataclass(frozen=True)
 class Config:
     clinic: Clinic
     emergency: Emergency
     paper: str
-    languages: tuple[str, ...]
+    languages: tuple[str, ...]  # the first is the one every other translates
     editions: tuple[str, ...]
+    thresholds: Thresholds = Thresholds()
+
+    @property
+    def source_language(self) -> str:
+        return self.languages[0]
 
 
 @dataclass(frozen=True)
@@ -60,8 +77,13 @@ SCHEMA = {
     "clinic": {"name": str, "phone": str, "address": str, "web": str, "logo": str},
     "emergency": {"emergency": str, "crisis": str},
     "build": {"paper": str, "languages": list, "editions": list},
+    "check": {name: float for name in Thresholds.__dataclass_fields__},
 }
-DEFAULTS = {"build": {"paper": "letter", "languages": ["en"], "editions": ["standard"]}}
+DEFAULTS = {
+    "build": {"paper": "letter", "languages": ["en"], "editions": ["standard"]},
+    "check": dict(vars(Thresholds())),
+}
+
 
 
 def load_project(root: Path) -> Project:
@@ -92,6 +114,7 @@ def load_config(path: Path) -> Config:
         paper=build["paper"],
         languages=tuple(build["languages"]),
         editions=tuple(build["editions"]),
+        thresholds=Thresholds(**tables["check"]),
     )
 
 
@@ -108,10 +131,8 @@ def _validated(path: Path, text: str, data: dict) -> dict:
         for key, value in given.items():
             if key not in keys:
                 raise ConfigError(path, unknown_name(f"key in [{table}]", key, keys), _line_of(text, key))
-            expected = keys[key]
-            if not isinstance(value, expected) or (expected is list and not all(
-                    isinstance(item, str) for item in value)):
-                wanted = "a list of strings" if expected is list else "a string"
+            if not _has_type(value, keys[key]):
+                wanted = {list: "a list of strings", str: "a string", float: "a number"}[keys[key]]
                 raise ConfigError(path, f"[{table}] {key}: expected {wanted}, found {value!r}",
                                   _line_of(text, key))
         missing = [key for key in keys if key not in given]
@@ -122,6 +143,14 @@ def _validated(path: Path, text: str, data: dict) -> dict:
     return tables
 
 
+def _has_type(value, expected: type) -> bool:
+    if expected is float:  # a whole number will do; true and false will not
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected is list:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, expected)
+
+
 def _check_values(path: Path, text: str, tables: dict) -> None:
     """The paper is one we know; the logo and each edition's stylesheet exist."""
     root = path.parent
@@ -130,6 +159,9 @@ def _check_values(path: Path, text: str, tables: dict) -> None:
         raise ConfigError(path, unknown_name("paper", paper, PAPERS), _line_of(text, "paper"))
     if not (root / logo).is_file():
         raise ConfigError(path, f"logo: expected a file in assets/, found no {logo}", _line_of(text, "logo"))
+    if not tables["build"]["languages"]:
+        raise ConfigError(path, "languages: expected at least one, such as [\"en\"]",
+                          _line_of(text, "languages"))
     for edition in tables["build"]["editions"]:
         if edition != "standard" and not (root / "styles" / "editions" / f"{edition}.css").is_file():
             raise ConfigError(path, f"edition {edition!r}: expected styles/editions/{edition}.css",

@@ -6,7 +6,7 @@ was found, and loading goes on through every file so that one run reports all of
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -37,6 +37,12 @@ class Handout:
     reviewed_by: str = ""
     review_due: date | None = None
     max_pages: int = DEFAULT_MAX_PAGES
+    max_pages_large: int | None = None  # large print's budget; max_pages x 2 when not given
+    key_lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == "draft"
 
     def line_of(self, needle: str) -> int | None:
         """The file's line number of the first body line holding ``needle``, if any."""
@@ -62,6 +68,7 @@ FIELDS = {
     "reviewed_by": Field(str, False, "a name"),
     "review_due": Field(date, False, "a date as YYYY-MM-DD"),
     "max_pages": Field(int, False, "a whole number of pages, 1 or more"),
+    "max_pages_large": Field(int, False, "a whole number of pages, 1 or more"),
 }
 
 
@@ -84,8 +91,9 @@ def load_handout(path: Path, lang: str) -> Handout:
                                  f"found {path.name!r}")
     text = _read_text(path)
     front, front_line, body, body_line = _split_front_matter(path, text)
-    meta = _parse_front_matter(path, front, front_line)
-    return Handout(slug=slug, lang=lang, path=path, body=body, body_line=body_line, **meta)
+    meta, key_lines = _parse_front_matter(path, front, front_line)
+    return Handout(slug=slug, lang=lang, path=path, body=body, body_line=body_line,
+                   key_lines=key_lines, **meta)
 
 
 def _read_text(path: Path) -> str:
@@ -114,8 +122,8 @@ def _split_front_matter(path: Path, text: str) -> tuple[str, int, str, int]:
     raise ContentError(path, "expected a closing '---' after the front matter, found the end of the file", 1)
 
 
-def _parse_front_matter(path: Path, front: str, first_line: int) -> dict:
-    """Check the YAML against FIELDS, keeping each key's line for messages."""
+def _parse_front_matter(path: Path, front: str, first_line: int) -> tuple[dict, dict]:
+    """Check the YAML against FIELDS; return the values and each key's line, for messages."""
     offset = first_line - 1
     loader = yaml.SafeLoader(front)
     try:
@@ -150,7 +158,7 @@ def _parse_front_matter(path: Path, front: str, first_line: int) -> dict:
     if missing:
         raise ContentError(path, f"front matter is missing required key{'s' * (len(missing) > 1)} "
                                  f"{', '.join(missing)}", first_line - 1)
-    return meta
+    return meta, lines
 
 
 def _field_value(path: Path, key: str, loader: yaml.SafeLoader, node: yaml.Node, line: int):
@@ -162,7 +170,7 @@ def _field_value(path: Path, key: str, loader: yaml.SafeLoader, node: yaml.Node,
     valid = (type(value) is field.kind and value != ""
              and (key != "version" or VERSION.match(value))
              and (key != "status" or value in STATUSES)
-             and (key != "max_pages" or value >= 1))
+             and (not key.startswith("max_pages") or value >= 1))
     if not valid:
         raise ContentError(path, f"{key}: expected {field.description}, found {_describe(value)}", line)
     return value

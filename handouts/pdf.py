@@ -1,4 +1,5 @@
-"""HTML -> PDF bytes with WeasyPrint: URL sandbox, captured warnings, deterministic output.
+"""HTML -> PDF bytes with WeasyPrint: URL sandbox, captured warnings, tagged PDF/UA-1,
+deterministic output.
 
 Printing happens in memory and writes nothing. The PDF's dates come from the handout's
 ``updated`` date (through dcterms meta elements in the HTML) and its identifier from a hash
@@ -21,7 +22,10 @@ import tinycss2
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import sandbox
+from . import sandbox, tagging
+
+#: Tagged for screen readers: structure tree, /Lang, headings, lists, the title as window title.
+PDF_VARIANT = "pdf/ua-1"
 
 
 @dataclass(frozen=True)
@@ -69,13 +73,20 @@ class SandboxedFetcher(URLFetcher):
         return URLFetcherResponse(url, body, {"Content-Type": content_type})
 
 
+def lay_out(root: Path, html: str, fetcher: SandboxedFetcher | None = None) -> weasyprint.Document:
+    """Pages and boxes of ``html`` (addressed from the sandbox's base URL), without a PDF."""
+    return weasyprint.HTML(string=html, base_url=sandbox.BASE_URL,
+                           url_fetcher=fetcher or SandboxedFetcher(root)).render()
+
+
 def print_pdf(root: Path, html: str) -> PrintedPdf:
-    """Lay out ``html`` (addressed from the sandbox's base URL) and return the PDF."""
+    """Lay out ``html`` and return the PDF."""
     fetcher = SandboxedFetcher(root)
-    with _captured_warnings() as (warnings, machine_notes):
-        document = weasyprint.HTML(string=html, base_url=sandbox.BASE_URL,
-                                   url_fetcher=fetcher).render()
-        data = document.write_pdf(pdf_identifier=_identifier(html, fetcher.fetched))
+    with captured_warnings() as (warnings, machine_notes):
+        document = lay_out(root, html, fetcher)
+        data = document.write_pdf(pdf_variant=PDF_VARIANT,
+                                  pdf_identifier=_identifier(html, fetcher.fetched))
+    data = tagging.mark_page_furniture_as_artifacts(data)
     system_fonts = {font.family for font in document.fonts.values()}
     system_fonts -= _font_face_families(fetcher.stylesheets)
     return PrintedPdf(data=data, pages=len(document.pages), warnings=tuple(warnings),
@@ -142,7 +153,7 @@ class _ListHandler(logging.Handler):
 
 
 @contextlib.contextmanager
-def _captured_warnings():
+def captured_warnings():
     """WeasyPrint only logs a missing image or bad CSS; collect those messages for the caller."""
     handler = _ListHandler()
     weasyprint_logger = logging.getLogger("weasyprint")

@@ -22,7 +22,7 @@ import weasyprint
 from . import content, pdf, render
 from .config import Project
 from .content import Handout
-from .errors import BuildError, HandoutsError, InputError, unknown_name
+from .errors import BuildError, ContentError, HandoutsError, InputError, unknown_name
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,12 @@ class Job:
 
     @property
     def page_budget(self) -> int:
-        return self.handout.max_pages * (1 if self.edition == "standard" else 2)
+        """Standard sheets keep max_pages; larger type may take twice as many pages."""
+        if self.edition == "standard":
+            return self.handout.max_pages
+        if self.edition == "large-print" and self.handout.max_pages_large:
+            return self.handout.max_pages_large
+        return self.handout.max_pages * 2
 
 
 @dataclass(frozen=True)
@@ -73,20 +78,29 @@ class BuildReport:
     out: Path
     results: list[Result] = field(default_factory=list)
     content_errors: list[InputError] = field(default_factory=list)
+    refused_drafts: list[InputError] = field(default_factory=list)  # --release met drafts
     seconds: float = 0.0
 
     @property
     def errors(self) -> list[InputError]:
-        return self.content_errors + [r.error for r in self.results if r.error]
+        return (self.content_errors + self.refused_drafts
+                + [r.error for r in self.results if r.error])
 
 
 def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: str | None = None,
-          editions=None, strict: bool = False, force: bool = False, on_result=None) -> BuildReport:
-    """Build every selected handout in every language and edition; write PDFs and the manifest."""
+          editions=None, languages=None, release: bool = False, strict: bool = False,
+          force: bool = False, on_result=None) -> BuildReport:
+    """Build every selected handout in every language and edition; write PDFs and the manifest.
+
+    A release build refuses drafts: when any selected sheet is a draft it writes nothing."""
     started = time.perf_counter()
     out = Path(out)
     report = BuildReport(out=out)
-    handouts, report.content_errors = load_selection(project, selection)
+    handouts, report.content_errors = load_selection(project, selection, languages)
+    if release:
+        report.refused_drafts = [draft_error(project, h) for h in handouts if h.is_draft]
+        if report.refused_drafts:
+            return report
     jobs = plan(handouts, paper or project.config.paper, editions or project.config.editions)
     manifest = read_manifest(out)
     cache = _read_json(out / CACHE, {})
@@ -106,9 +120,9 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
     return report
 
 
-def load_selection(project: Project, selection) -> tuple[list[Handout], list[InputError]]:
+def load_selection(project: Project, selection, languages=None) -> tuple[list[Handout], list[InputError]]:
     """The selected handouts (all when none is named) and the errors of their files."""
-    handouts, errors = content.load_all(project.content_dir, project.config.languages)
+    handouts, errors = content.load_all(project.content_dir, languages or project.config.languages)
     if not selection:
         return handouts, errors
     known = sorted({h.slug for h in handouts} | {e.path.stem for e in errors})
@@ -117,6 +131,14 @@ def load_selection(project: Project, selection) -> tuple[list[Handout], list[Inp
             raise UnknownHandout(unknown_name("handout", slug, known))
     return ([h for h in handouts if h.slug in selection],
             [e for e in errors if e.path.stem in selection])
+
+
+def draft_error(project: Project, handout: Handout) -> ContentError:
+    reviewer = ("a qualified medical translator" if handout.lang != project.config.source_language
+                else "a clinician")
+    return ContentError(handout.path, f"status is draft; a release takes only approved sheets (once "
+                                      f"{reviewer} has reviewed it, set status: approved)",
+                        handout.key_lines.get("status"))
 
 
 def plan(handouts: list[Handout], paper: str, editions) -> list[Job]:
@@ -135,6 +157,8 @@ def make(project: Project, job: Job, out: Path, *, strict: bool, files: str,
     """Print one job and write it, unless it is up to date; errors become the result's error."""
     started = time.perf_counter()
     try:
+        for error in render.images_without_alt(job.handout):  # a tagged PDF needs alt text
+            raise error
         html = render.render_html(project, job.handout, job.edition, job.paper)
         inputs = input_key(html, files, strict)
         target = out / job.path

@@ -88,6 +88,17 @@ def markdown_to_html(project: Project, handout: Handout) -> Markup:
     return Markup(html)
 
 
+def images_without_alt(handout: Handout) -> list[BuildError]:
+    """One error per content image that does not say what it shows (screen readers read alt)."""
+    html = markdown.markdown(handout.body, extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    collector = _URLCollector()
+    collector.feed(html)
+    return [BuildError(handout.path, f"image {src!r} has no alt text; expected words that say what "
+                                     f"it shows, as in ![A nurse takes a blood pressure]({src})",
+                       handout.line_of(src))
+            for src, alt in collector.images if not (alt or "").strip()]
+
+
 def stylesheets(edition: str) -> tuple[str, ...]:
     layer = () if edition == "standard" else (f"styles/editions/{edition}.css",)
     return STYLESHEETS + layer
@@ -128,9 +139,12 @@ class _URLCollector(HTMLParser):
     def __init__(self):
         super().__init__()
         self.urls: list[str] = []
+        self.images: list[tuple[str, str | None]] = []  # (src, alt)
 
     def handle_starttag(self, tag, attrs):
         self.urls += [value for name, value in attrs if name in ("href", "src") and value]
+        if tag == "img":
+            self.images.append((dict(attrs).get("src") or "", dict(attrs).get("alt")))
 
 
 def _urls(html: str) -> list[str]:
