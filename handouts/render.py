@@ -114,6 +114,7 @@ def environment(template_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["css_string"] = css_string
+    env.filters["keep_together"] = keep_together
     return env
 
 
@@ -126,6 +127,11 @@ def template_strings(root: Path, lang: str) -> dict:
         raise ConfigError(path, f"no template strings for language {lang!r}; expected this file")
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(path, f"TOML syntax error: {error}")
+
+
+def keep_together(value: str) -> str:
+    """A phone number never breaks across lines: its spaces become no-break spaces."""
+    return str(value).replace(" ", "\u00a0")
 
 
 def css_string(value: str) -> Markup:

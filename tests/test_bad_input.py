@@ -74,7 +74,8 @@ def test_sandbox_error_leaves_no_temporary_file(rebuildable, before):
     result = run("-C", rebuildable, "build", "--force")
     assert_failed_cleanly(result, f"{AFTERCARE}:10: ", ["outside the project"], rebuildable, before)
     assert sorted(p.name for p in (rebuildable / "dist/en").iterdir()) == [
-        "ketamine-aftercare.pdf", "ketamine-treatment.pdf"]
+        "ketamine-aftercare-large-print.pdf", "ketamine-aftercare.pdf",
+        "ketamine-treatment-large-print.pdf", "ketamine-treatment.pdf"]
 
 
 def test_sheet_longer_than_its_budget(rebuildable, before):

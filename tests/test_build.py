@@ -107,16 +107,20 @@ def test_metadata(built):
 def test_manifest_lists_every_file_with_its_hash(built):
     data = manifest(built)
     assert data["release"] == "1.0.0"
-    assert [entry["path"] for entry in data["files"]] == sorted(KEY_FACTS)
+    assert [entry["path"] for entry in data["files"]] == sorted(
+        f"{lang}/{slug}{suffix}.pdf" for lang in ("en", "es")
+        for slug in ("ketamine-aftercare", "ketamine-treatment") for suffix in ("", "-large-print"))
     for entry in data["files"]:
         pdf = (built / entry["path"]).read_bytes()
         assert entry["sha256"] == hashlib.sha256(pdf).hexdigest()
         assert entry["bytes"] == len(pdf)
         assert entry["pages"] == len(PdfReader(built / entry["path"]).pages)
-        assert entry["lang"] == "en" and entry["edition"] == "standard"
+        lang, name = entry["path"][:-4].split("/")
+        assert entry["lang"] == lang
+        assert entry["edition"] == ("large-print" if name.endswith("-large-print") else "standard")
+        assert entry["handout"] == name.removesuffix("-large-print")
         assert entry["paper"] == "letter" and entry["version"] == "1.0"
-        assert entry["status"] == "approved"
-        assert entry["handout"] == entry["path"][3:-4]
+        assert entry["status"] == {"en": "approved", "es": "draft"}[lang]
 
 
 def test_two_builds_in_two_checkouts_give_identical_bytes(built, tmp_path):

@@ -19,22 +19,24 @@ def test_build_shows_a_line_per_pdf_and_a_summary(project):
     assert any(line.split()[:2] == ["ok", "en/ketamine-aftercare.pdf"] and "1 page" in line
                for line in lines)
     assert any(line.split()[:2] == ["ok", "en/ketamine-treatment.pdf"] for line in lines)
-    assert lines[-1].startswith("2 PDFs ready, 0 failed, in ")
+    assert any(line.split()[:2] == ["ok", "es/ketamine-aftercare-large-print.pdf"] for line in lines)
+    assert lines[-1].startswith("8 PDFs ready, 0 failed, in ")
     assert (project / "dist/manifest.json").is_file()
 
 
 def test_unchanged_sheets_are_not_printed_again_unless_forced(project):
     assert run("-C", project, "build").exit_code == 0
     again = run("-C", project, "build")
-    assert again.stdout.count("up to date") == 2
+    assert again.stdout.count("up to date") == 8
     forced = run("-C", project, "build", "--force")
     assert "up to date" not in forced.stdout
     page = project / "content/en/ketamine-treatment.md"
     page.write_text(page.read_text() + "\nOne more line.\n")
     edited = run("-C", project, "build")
-    assert edited.stdout.count("up to date") == 1
-    assert "en/ketamine-treatment.pdf" in [line.split()[1] for line in edited.stdout.splitlines()
-                                           if line.strip().startswith("ok") and "up to date" not in line]
+    assert edited.stdout.count("up to date") == 6
+    assert sorted(line.split()[1] for line in edited.stdout.splitlines()
+                  if line.strip().startswith("ok") and "up to date" not in line) == [
+        "en/ketamine-treatment-large-print.pdf", "en/ketamine-treatment.pdf"]
 
 
 def test_a_style_change_reprints(project):
@@ -58,14 +60,26 @@ def test_quiet_says_nothing_when_all_is_well(project):
         assert result.output == ""
 
 
-def test_list_shows_each_handout_with_its_pages(project):
+def test_list_shows_each_handout_in_each_language_with_its_pages(project):
     assert run("-C", project, "build").exit_code == 0
     result = run("-C", project, "list")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["HANDOUT", "LANGUAGES", "VERSION", "STATUS", "UPDATED", "PAGES"]
-    assert lines[1].split() == ["ketamine-aftercare", "en", "1.0", "approved", "2026-11-27", "1"]
-    assert lines[2].split()[:5] == ["ketamine-treatment", "en", "1.0", "approved", "2026-11-27"]
+    assert lines[0].split() == ["HANDOUT", "LANG", "VERSION", "STATUS", "UPDATED", "PAGES",
+                                "(standard/large-print)"]
+    assert lines[1].split() == ["ketamine-aftercare", "en", "1.0", "approved", "2026-11-27", "1/3"]
+    assert lines[2].split() == ["ketamine-aftercare", "es", "1.0", "draft", "2026-11-27", "1/3"]
+    assert lines[3].split()[:5] == ["ketamine-treatment", "en", "1.0", "approved", "2026-11-27"]
+    assert "Missing" not in result.stdout
+
+
+def test_list_shows_a_missing_translation(project):
+    (project / "content/es/ketamine-treatment.md").unlink()
+    result = run("-C", project, "list")
+    assert result.exit_code == 0
+    assert ["ketamine-treatment", "es", "-", "MISSING", "-", "-"] in [
+        line.split() for line in result.stdout.splitlines()]
+    assert "Missing: content/es/ketamine-treatment.md" in result.stdout
 
 
 def test_list_before_any_build(project):
