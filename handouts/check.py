@@ -33,9 +33,9 @@ class Finding:
         location = display_path(self.path) + (f":{self.line}" if self.line else "") if self.path else "handouts"
         return f"{location}: {self.level}: {self.message}"
 
-    def to_json(self) -> dict:
+    def to_json(self, root: Path) -> dict:
         return {"level": self.level, "check": self.check, "message": self.message,
-                "path": display_path(self.path) if self.path else None, "line": self.line}
+                "path": _project_path(self.path, root) if self.path else None, "line": self.line}
 
 
 @dataclass
@@ -170,7 +170,7 @@ def translation_findings(project: Project, handout: Handout, handouts: list[Hand
         original = versions.get((handout.slug, source))
         if original is None and not original_path.is_file():
             return [Finding(ERROR, "translation", f"a translation without its original: expected "
-                                                  f"{display_path(original_path)} (a translation "
+                                                  f"content/{source}/{handout.slug}.md (a translation "
                                                   f"keeps the file name of the sheet it translates)",
                             handout.path)]
         if original and original.version != handout.version:
@@ -209,6 +209,14 @@ def contrast_findings(project: Project, seen: list[tuple[contrast.Pair, str]]) -
 def _colour_name(colour, token) -> str:
     hex_value = contrast.hex_colour(colour)
     return f"{token.name} ({hex_value})" if token else hex_value
+
+
+def _project_path(path: Path, root: Path) -> str:
+    """A path as the project names it (content/en/x.md), wherever the project is."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _finding_of(error: InputError, check_name: str) -> Finding:
@@ -257,6 +265,7 @@ def as_text(report: CheckReport, quiet: bool = False) -> list[str]:
 def as_json(report: CheckReport) -> dict:
     """The report for machines: thresholds, one entry per sheet, every finding."""
     limits = report.project.config.thresholds
+    root = report.project.root
     return {
         "ok": not report.errors,
         "today": report.today.isoformat(),
@@ -266,7 +275,7 @@ def as_json(report: CheckReport) -> dict:
         "handouts": [{
             "handout": sheet.handout.slug,
             "lang": sheet.handout.lang,
-            "path": display_path(sheet.handout.path),
+            "path": _project_path(sheet.handout.path, root),
             "status": sheet.handout.status,
             "reviewed_by": sheet.handout.reviewed_by or None,
             "review_due": sheet.handout.review_due.isoformat() if sheet.handout.review_due else None,
@@ -276,11 +285,11 @@ def as_json(report: CheckReport) -> dict:
                       for edition, (pages, budget) in sheet.pages.items()},
             "result": ("fail" if any(f.level == ERROR for f in sheet.findings)
                        else "warn" if sheet.findings else "ok"),
-            "findings": [finding.to_json() for finding in sheet.findings],
+            "findings": [finding.to_json(root) for finding in sheet.findings],
         } for sheet in report.sheets],
         "contrast": [{"text": contrast.hex_colour(pair.text),
                       "background": contrast.hex_colour(pair.background),
                       "ratio": round(pair.ratio, 2), "seen_in": where, "sample": pair.sample}
                      for pair, where in report.contrast],
-        "findings": [finding.to_json() for finding in report.findings],
+        "findings": [finding.to_json(root) for finding in report.findings],
     }

@@ -191,8 +191,10 @@ def check(job: Job, printed: pdf.PrintedPdf, strict: bool) -> None:
                                            f"with this machine's {', '.join(printed.system_fonts)})",
                          min(filter(None, lines), default=None))
     if printed.pages > job.page_budget:
+        key = "max_pages_large" if job.edition == "large-print" else "max_pages"
         raise BuildError(job.handout.path, f"{job.path} has {printed.pages} pages; its budget is "
-                                           f"{job.page_budget} (shorten it, or raise max_pages)")
+                                           f"{job.page_budget} (shorten it, or raise {key})",
+                         job.handout.key_lines.get(key))
     if strict and printed.warnings:
         raise BuildError(job.handout.path, f"warning (--strict): {printed.warnings[0]}")
 

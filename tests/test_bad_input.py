@@ -81,7 +81,7 @@ def test_sandbox_error_leaves_no_temporary_file(rebuildable, before):
 def test_sheet_longer_than_its_budget(rebuildable, before):
     break_aftercare(rebuildable, "too-long")
     result = run("-C", rebuildable, "build")
-    assert_failed_cleanly(result, f"{AFTERCARE}: ", ["en/ketamine-aftercare.pdf has", "pages; its budget is 1"],
+    assert_failed_cleanly(result, f"{AFTERCARE}:6: ", ["en/ketamine-aftercare.pdf has", "pages; its budget is 1"],
                           rebuildable, before)
 
 

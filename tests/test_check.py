@@ -1,0 +1,202 @@
+"""`handouts check`: reading level, review dates, translations, alt text, contrast, page budgets.
+
+The real project passes; each bad input is one tiny fixture, reported at ``path:line`` with
+exit status 1, in the text report and in the JSON alike.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import sys
+
+import pytest
+
+from conftest import FIXTURES, ROOT, run
+
+TODAY = "2026-11-27"
+
+
+def check(project, *args):
+    """Run `handouts check --json` and return (exit status, report)."""
+    result = run("-C", project, "check", "--json", "--today", TODAY, *args)
+    assert "Traceback" not in result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def add_sheet(project, fixture: str, lang: str = "en") -> str:
+    target = f"content/{lang}/{fixture}.md"
+    shutil.copyfile(FIXTURES / "content" / f"{fixture}.md", project / target)
+    return target
+
+
+def findings(report, check_name: str, level: str = "error") -> list[dict]:
+    return [f for f in report["findings"] if f["check"] == check_name and f["level"] == level]
+
+
+def test_the_real_project_passes():
+    status, report = check(ROOT)
+    assert status == 0, report["findings"]
+    assert report["ok"] is True and report["errors"] == 0
+    sheets = {(s["handout"], s["lang"]): s for s in report["handouts"]}
+    assert set(sheets) == {(slug, lang) for slug in ("ketamine-aftercare", "ketamine-treatment")
+                           for lang in ("en", "es")}
+    for (slug, lang), sheet in sheets.items():
+        reading = sheet["reading"]
+        if lang == "en":
+            assert reading["measure"] == "flesch-kincaid-grade" and reading["score"] <= 6
+            assert sheet["result"] != "fail"
+        else:
+            assert reading["measure"] == "fernandez-huerta-ease" and reading["score"] >= 70
+            assert sheet["status"] == "draft"
+        for edition, pages in sheet["pages"].items():
+            assert pages["pages"] <= pages["budget"], (slug, lang, edition)
+    assert min(pair["ratio"] for pair in report["contrast"]) >= 4.5
+    assert report["thresholds"]["grade_fail"] == 8 and report["thresholds"]["grade_warn"] == 6
+
+
+def test_the_text_report_has_a_row_per_sheet_and_a_summary():
+    result = run("-C", ROOT, "check", "--today", TODAY)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["HANDOUT", "LANG", "STATUS", "READING"]
+    assert lines[1].split()[:3] == ["ketamine-aftercare", "en", "approved"]
+    assert "Flesch-Kincaid grade" in lines[1] and "Fernandez-Huerta ease" in lines[2]
+    assert "Lowest text contrast:" in result.stdout
+    assert "content/es/ketamine-aftercare.md:5: warning: draft: not reviewed for patient use" in result.stdout
+    assert lines[-1].startswith("Checked 2 handouts: 0 errors, ")
+
+
+def test_a_sheet_at_grade_14_fails_at_its_hardest_sentence(project):
+    target = add_sheet(project, "hard-reading")
+    status, report = check(project, "hard-reading")
+    assert status == 1
+    [finding] = findings(report, "reading")
+    assert (finding["path"], finding["line"]) == (target, 8)
+    assert "reads at Flesch-Kincaid grade 13.9; expected 8 or below" in finding["message"]
+    assert "Hardest sentence" in finding["message"] and "comprehensive evaluation" in finding["message"]
+    text = run("-C", project, "check", "hard-reading", "--today", TODAY)
+    assert text.exit_code == 1
+    assert f"{target}:8: error: reads at Flesch-Kincaid grade 13.9" in text.stdout
+
+
+def test_grade_thresholds_come_from_handouts_toml(project):
+    add_sheet(project, "hard-reading")
+    config = project / "handouts.toml"
+    config.write_text(config.read_text().replace("grade_fail = 8 ", "grade_fail = 16"))
+    status, report = check(project, "hard-reading")
+    assert status == 0
+    assert findings(report, "reading", "warning")
+
+
+def test_an_image_without_alt_text(project):
+    target = add_sheet(project, "image-without-alt")
+    status, report = check(project, "image-without-alt")
+    assert status == 1
+    [finding] = findings(report, "images")
+    assert (finding["path"], finding["line"]) == (target, 10)
+    assert "image 'assets/logo.svg' has no alt text" in finding["message"]
+    built = run("-C", project, "build", "image-without-alt")
+    assert built.exit_code == 1
+    assert f"{target}:10: image 'assets/logo.svg' has no alt text" in built.stderr
+
+
+def test_a_theme_colour_pair_below_4_5_to_1(project):
+    tokens = project / "styles/tokens.css"
+    tokens.write_text(tokens.read_text() + (FIXTURES / "styles/low-contrast.css").read_text())
+    line = len(tokens.read_text().splitlines())
+    status, report = check(project, "ketamine-aftercare")
+    assert status == 1
+    failing = findings(report, "contrast")
+    assert failing and all(f["path"] == "styles/tokens.css" and f["line"] == line for f in failing)
+    assert "text --muted (#a3adb5) on" in failing[0]["message"]
+    assert "expected at least 4.5:1" in failing[0]["message"]
+    assert min(pair["ratio"] for pair in report["contrast"]) < 4.5
+
+
+def test_an_overdue_review(project):
+    target = add_sheet(project, "overdue-review")
+    status, report = check(project, "overdue-review")
+    assert status == 1
+    [finding] = findings(report, "review")
+    assert (finding["path"], finding["line"]) == (target, 7)
+    assert "review was due on 2026-06-01 (179 days ago)" in finding["message"]
+    # The date is injectable: before the due date the same sheet passes, with a warning near it.
+    early = run("-C", project, "check", "overdue-review", "--json", "--today", "2026-05-20")
+    assert early.exit_code == 0
+    [warning] = findings(json.loads(early.stdout), "review", "warning")
+    assert "review is due on 2026-06-01, in 12 days" in warning["message"]
+    assert run("-C", project, "check", "overdue-review", "--today", "2026-02-01").exit_code == 0
+
+
+def test_a_translation_without_its_original(project):
+    target = add_sheet(project, "translation-without-original", lang="es")
+    status, report = check(project, "translation-without-original")
+    assert status == 1
+    [finding] = findings(report, "translation")
+    assert finding["path"] == target and finding["line"] is None
+    assert "a translation without its original: expected content/en/translation-without-original.md" \
+        in finding["message"]
+
+
+def test_an_original_without_its_translation_is_a_warning(project):
+    (project / "content/es/ketamine-treatment.md").unlink()
+    status, report = check(project, "ketamine-treatment")
+    assert status == 0
+    [warning] = findings(report, "translation", "warning")
+    assert warning["path"] == "content/en/ketamine-treatment.md"
+    assert "no Spanish version yet" in warning["message"]
+
+
+def test_a_sheet_over_its_page_budget(project):
+    sheet = project / "content/en/ketamine-aftercare.md"
+    sheet.write_text(sheet.read_text().replace("max_pages_large: 3", "max_pages_large: 2"))
+    status, report = check(project, "ketamine-aftercare")
+    assert status == 1
+    [finding] = findings(report, "pages")
+    assert finding["path"] == "content/en/ketamine-aftercare.md" and finding["line"] == 7
+    assert "the large-print edition has 3 pages; its budget is 2" in finding["message"]
+
+
+def test_broken_front_matter_is_reported_not_raised(project):
+    shutil.copyfile(FIXTURES / "content/wrong-status.md", project / "content/en/ketamine-aftercare.md")
+    status, report = check(project)
+    assert status == 1
+    [finding] = findings(report, "content")
+    assert (finding["path"], finding["line"]) == ("content/en/ketamine-aftercare.md", 5)
+
+
+def test_a_bad_date_is_a_usage_error():
+    result = run("-C", ROOT, "check", "--today", "27/11/2026")
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output or "%Y-%m-%d" in result.output
+
+
+def test_check_works_offline(monkeypatch):
+    """Scoring never reaches for the network (newer textstat releases download a dictionary)."""
+    def refuse(*args, **kwargs):
+        raise OSError("network is off in this test")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    status, report = check(ROOT, "ketamine-aftercare")
+    assert status == 0
+    assert {s["reading"]["measure"] for s in report["handouts"]} == {"flesch-kincaid-grade",
+                                                                       "fernandez-huerta-ease"}
+    assert "nltk" not in sys.modules
+
+
+@pytest.mark.parametrize("lang, sentence, harder", [
+    ("en", "Rest today. Drink water.", "Comprehensive pharmacological evaluation is indispensable."),
+    ("es", "Descanse hoy. Beba agua.", "La evaluación farmacológica exhaustiva es indispensable."),
+])
+def test_the_measures_rank_hard_text_as_harder(tmp_path, lang, sentence, harder):
+    from handouts.content import load_handout
+    from handouts.readability import reading_level
+
+    def score(text):
+        page = tmp_path / f"{lang}-{abs(hash(text))}.md"
+        page.write_text(f"---\ntitle: T\nversion: '1'\nupdated: 2026-01-01\nstatus: draft\n---\n{text}\n")
+        reading = reading_level(load_handout(page, lang))
+        return reading.score if not reading.measure.higher_is_easier else -reading.score
+
+    assert score(harder) > score(sentence)
