@@ -34,6 +34,15 @@ def findings(report, check_name: str, level: str = "error") -> list[dict]:
     return [f for f in report["findings"] if f["check"] == check_name and f["level"] == level]
 
 
+def the_failure(project, slug: str, check_name: str, path: str, line: int | None) -> str:
+    """Check one sheet: it fails with exactly one error of this kind, at path:line; its message."""
+    status, report = check(project, slug)
+    assert status == 1 and report["ok"] is False
+    [finding] = findings(report, check_name)
+    assert (finding["path"], finding["line"]) == (path, line)
+    return finding["message"]
+
+
 def test_the_real_project_passes():
     status, report = check(ROOT)
     assert status == 0, report["findings"]
@@ -69,12 +78,9 @@ def test_the_text_report_has_a_row_per_sheet_and_a_summary():
 
 def test_a_sheet_at_grade_14_fails_at_its_hardest_sentence(project):
     target = add_sheet(project, "hard-reading")
-    status, report = check(project, "hard-reading")
-    assert status == 1
-    [finding] = findings(report, "reading")
-    assert (finding["path"], finding["line"]) == (target, 8)
-    assert "reads at Flesch-Kincaid grade 13.9; expected 8 or below" in finding["message"]
-    assert "Hardest sentence" in finding["message"] and "comprehensive evaluation" in finding["message"]
+    message = the_failure(project, "hard-reading", "reading", target, 8)
+    assert "reads at Flesch-Kincaid grade 13.9; expected 8 or below" in message
+    assert "Hardest sentence" in message and "comprehensive evaluation" in message
     text = run("-C", project, "check", "hard-reading", "--today", TODAY)
     assert text.exit_code == 1
     assert f"{target}:8: error: reads at Flesch-Kincaid grade 13.9" in text.stdout
@@ -91,11 +97,8 @@ def test_grade_thresholds_come_from_handouts_toml(project):
 
 def test_an_image_without_alt_text(project):
     target = add_sheet(project, "image-without-alt")
-    status, report = check(project, "image-without-alt")
-    assert status == 1
-    [finding] = findings(report, "images")
-    assert (finding["path"], finding["line"]) == (target, 10)
-    assert "image 'assets/logo.svg' has no alt text" in finding["message"]
+    message = the_failure(project, "image-without-alt", "images", target, 10)
+    assert "image 'assets/logo.svg' has no alt text" in message
     built = run("-C", project, "build", "image-without-alt")
     assert built.exit_code == 1
     assert f"{target}:10: image 'assets/logo.svg' has no alt text" in built.stderr
@@ -116,11 +119,8 @@ def test_a_theme_colour_pair_below_4_5_to_1(project):
 
 def test_an_overdue_review(project):
     target = add_sheet(project, "overdue-review")
-    status, report = check(project, "overdue-review")
-    assert status == 1
-    [finding] = findings(report, "review")
-    assert (finding["path"], finding["line"]) == (target, 7)
-    assert "review was due on 2026-06-01 (179 days ago)" in finding["message"]
+    message = the_failure(project, "overdue-review", "review", target, 7)
+    assert "review was due on 2026-06-01 (179 days ago)" in message
     # The date is injectable: before the due date the same sheet passes, with a warning near it.
     early = run("-C", project, "check", "overdue-review", "--json", "--today", "2026-05-20")
     assert early.exit_code == 0
@@ -131,12 +131,9 @@ def test_an_overdue_review(project):
 
 def test_a_translation_without_its_original(project):
     target = add_sheet(project, "translation-without-original", lang="es")
-    status, report = check(project, "translation-without-original")
-    assert status == 1
-    [finding] = findings(report, "translation")
-    assert finding["path"] == target and finding["line"] is None
+    message = the_failure(project, "translation-without-original", "translation", target, None)
     assert "a translation without its original: expected content/en/translation-without-original.md" \
-        in finding["message"]
+        in message
 
 
 def test_an_original_without_its_translation_is_a_warning(project):
@@ -151,11 +148,8 @@ def test_an_original_without_its_translation_is_a_warning(project):
 def test_a_sheet_over_its_page_budget(project):
     sheet = project / "content/en/ketamine-aftercare.md"
     sheet.write_text(sheet.read_text().replace("max_pages_large: 3", "max_pages_large: 2"))
-    status, report = check(project, "ketamine-aftercare")
-    assert status == 1
-    [finding] = findings(report, "pages")
-    assert finding["path"] == "content/en/ketamine-aftercare.md" and finding["line"] == 7
-    assert "the large-print edition has 3 pages; its budget is 2" in finding["message"]
+    message = the_failure(project, "ketamine-aftercare", "pages", "content/en/ketamine-aftercare.md", 7)
+    assert "the large-print edition has 3 pages; its budget is 2" in message
 
 
 def test_broken_front_matter_is_reported_not_raised(project):
