@@ -96,16 +96,19 @@ def check_sheet(project: Project, handout: Handout, handouts: list[Handout], tod
             html = render.render_html(project, handout, edition, job.paper)
             with pdf.captured_warnings():  # the build reports WeasyPrint's warnings, not check
                 document = pdf.lay_out(project.root, html)
-        except InputError as error:
+        except InputError as error:  # the same for every edition: report it once
             sheet.findings.append(_finding_of(error, "content"))
+            break
+        except Exception as error:  # a WeasyPrint failure must not hide the other sheets
+            sheet.findings.append(Finding(ERROR, "pages", f"could not lay out {job.path}: {error!r}",
+                                          handout.path))
             continue
         sheet.pages[edition] = (len(document.pages), job.page_budget)
         if len(document.pages) > job.page_budget:
-            key = "max_pages_large" if edition == "large-print" else "max_pages"
             sheet.findings.append(Finding(
                 ERROR, "pages", f"the {edition} edition has {len(document.pages)} pages; its budget "
-                                f"is {job.page_budget} (shorten it, or raise {key})",
-                handout.path, handout.key_lines.get(key)))
+                                f"is {job.page_budget} (shorten it, or raise {job.budget_key})",
+                handout.path, handout.key_lines.get(job.budget_key)))
         for pair in contrast.colour_pairs(document):
             colours.setdefault((pair.text, pair.background), (pair, job.path))
     return sheet

@@ -60,6 +60,11 @@ class Job:
             return self.handout.max_pages_large
         return self.handout.max_pages * 2
 
+    @property
+    def budget_key(self) -> str:
+        """The front matter key that sets this job's page budget."""
+        return "max_pages_large" if self.edition == "large-print" else "max_pages"
+
 
 @dataclass(frozen=True)
 class Result:
@@ -191,10 +196,9 @@ def check(job: Job, printed: pdf.PrintedPdf, strict: bool) -> None:
                                            f"with this machine's {', '.join(printed.system_fonts)})",
                          min(filter(None, lines), default=None))
     if printed.pages > job.page_budget:
-        key = "max_pages_large" if job.edition == "large-print" else "max_pages"
         raise BuildError(job.handout.path, f"{job.path} has {printed.pages} pages; its budget is "
-                                           f"{job.page_budget} (shorten it, or raise {key})",
-                         job.handout.key_lines.get(key))
+                                           f"{job.page_budget} (shorten it, or raise {job.budget_key})",
+                         job.handout.key_lines.get(job.budget_key))
     if strict and printed.warnings:
         raise BuildError(job.handout.path, f"warning (--strict): {printed.warnings[0]}")
 
