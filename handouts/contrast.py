@@ -15,7 +15,9 @@ from weasyprint.formatting_structure import boxes
 
 RGB = tuple[float, float, float]
 PAPER: RGB = (1.0, 1.0, 1.0)
+#: A theme token (``--ink: #1c2329``), or a colour written straight into a rule (``color: #333``).
 TOKEN = re.compile(r"(--[\w-]+)\s*:\s*(#[0-9a-fA-F]{3,8}|white|black)\b")
+LITERAL = re.compile(r"(?<![\w-])([a-z-]*color|background|border[a-z-]*)\s*:[^;]*?(#[0-9a-fA-F]{3,8})\b")
 
 
 @dataclass(frozen=True)
@@ -55,14 +57,18 @@ def contrast_ratio(first: RGB, second: RGB) -> float:
 
 
 def theme_tokens(root: Path, stylesheets: tuple[str, ...]) -> dict[RGB, Token]:
-    """Colour -> the custom property that defines it (the first one, in cascade order)."""
+    """Colour -> where the stylesheets define it: the first custom property with that value,
+    in cascade order, or else the first rule that writes it out."""
     tokens: dict[RGB, Token] = {}
+    literals: dict[RGB, Token] = {}
     for relative in stylesheets:
         path = root / relative
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             for name, value in TOKEN.findall(line):
                 tokens.setdefault(parse_colour(value), Token(name, path, number))
-    return tokens
+            for name, value in LITERAL.findall(line):
+                literals.setdefault(parse_colour(value), Token(name, path, number))
+    return {**literals, **tokens}
 
 
 def parse_colour(value: str) -> RGB:

@@ -117,6 +117,14 @@ def test_a_theme_colour_pair_below_4_5_to_1(project):
     assert min(pair["ratio"] for pair in report["contrast"]) < 4.5
 
 
+def test_a_faint_colour_written_into_a_rule_is_named_at_its_line(project):
+    css = project / "styles/print.css"
+    css.write_text(css.read_text() + ".address { color: #aab4bb; }\n")
+    line = len(css.read_text().splitlines())
+    message = the_failure(project, "ketamine-aftercare", "contrast", "styles/print.css", line)
+    assert message.startswith("text color (#aab4bb) on #ffffff has a contrast of 2.11:1")
+
+
 def test_an_overdue_review(project):
     target = add_sheet(project, "overdue-review")
     message = the_failure(project, "overdue-review", "review", target, 7)
