@@ -1,10 +1,11 @@
-# `make` sets up .venv/ and builds every handout into dist/; `make test` runs the tests.
+# `make` sets up .venv/ and builds every handout into dist/; `make test` runs the tests;
+# `make check` checks the content.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all build test system-libs clean
+.PHONY: all build test check system-libs clean
 
 all: build
 
@@ -13,6 +14,10 @@ build: system-libs $(STAMP)
 
 test: system-libs $(STAMP)
 	$(BIN)/python -m pytest
+
+# Reading level, reviews, translations, alt text, contrast and page budgets.
+check: system-libs $(STAMP)
+	$(BIN)/handouts check
 
 # The package, its dependencies and the test tools, in the repository's own venv.
 $(STAMP): pyproject.toml
