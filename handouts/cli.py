@@ -59,8 +59,10 @@ def main(ctx: click.Context, root: Path) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Folder for the PDFs and manifest.json (relative to the project).")
 @click.option("--paper", metavar="|".join(PAPERS), help=f"Paper size: {' or '.join(PAPERS)} (default from handouts.toml).")
-@click.option("--edition", "editions", multiple=True, help="Build only this edition (repeatable).")
-@click.option("--lang", "languages", multiple=True, help="Build only this language (repeatable).")
+@click.option("--edition", "editions", multiple=True, metavar="EDITION",
+              help="Build only this edition, such as large-print (repeatable).")
+@click.option("--lang", "languages", multiple=True, metavar="LANG",
+              help="Build only this language, such as es (repeatable).")
 @click.option("--release", is_flag=True, help="Refuse draft sheets: a release has only approved ones.")
 @click.option("--strict", is_flag=True, help="Treat every warning as an error (CI builds strict).")
 @click.option("--force", is_flag=True, help="Print every PDF again, even when nothing changed.")
