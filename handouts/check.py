@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import contrast, pdf, pipeline, readability, render
 from .config import Project
-from .content import Handout
+from .content import Handout, reviewer_of
 from .errors import InputError, display_path
 
 ERROR, WARNING = "error", "warning"
@@ -136,8 +136,7 @@ def reading_findings(project: Project, handout: Handout, reading) -> list[Findin
 def review_findings(project: Project, handout: Handout, today: date) -> list[Finding]:
     findings = []
     lines = handout.key_lines
-    reviewer = ("a qualified medical translator" if handout.lang != project.config.source_language
-                else "a clinician")
+    reviewer = reviewer_of(handout.lang, project.config.source_language)
     if handout.is_draft:
         findings.append(Finding(WARNING, "review", f"draft: not reviewed for patient use; once "
                                                    f"{reviewer} has reviewed it, set status: approved "

@@ -72,6 +72,11 @@ FIELDS = {
 }
 
 
+def reviewer_of(lang: str, source_language: str) -> str:
+    """Who must review a sheet before a patient may have it."""
+    return "a clinician" if lang == source_language else "a qualified medical translator"
+
+
 def load_all(content_dir: Path, languages: tuple[str, ...]) -> tuple[list[Handout], list[ContentError]]:
     """Every handout of every language, and every error found on the way."""
     handouts, errors = [], []

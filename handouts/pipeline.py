@@ -139,8 +139,7 @@ def load_selection(project: Project, selection, languages=None) -> tuple[list[Ha
 
 
 def draft_error(project: Project, handout: Handout) -> ContentError:
-    reviewer = ("a qualified medical translator" if handout.lang != project.config.source_language
-                else "a clinician")
+    reviewer = content.reviewer_of(handout.lang, project.config.source_language)
     return ContentError(handout.path, f"status is draft; a release takes only approved sheets (once "
                                       f"{reviewer} has reviewed it, set status: approved)",
                         handout.key_lines.get("status"))
@@ -162,8 +161,9 @@ def make(project: Project, job: Job, out: Path, *, strict: bool, files: str,
     """Print one job and write it, unless it is up to date; errors become the result's error."""
     started = time.perf_counter()
     try:
-        for error in render.images_without_alt(job.handout):  # a tagged PDF needs alt text
-            raise error
+        missing_alt = render.images_without_alt(job.handout)  # a tagged PDF needs alt text
+        if missing_alt:
+            raise missing_alt[0]
         html = render.render_html(project, job.handout, job.edition, job.paper)
         inputs = input_key(html, files, strict)
         target = out / job.path
