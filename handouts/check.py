@@ -30,7 +30,7 @@ class Finding:
     line: int | None = None
 
     def __str__(self) -> str:
-        location = display_path(self.path) + (f":{self.line}" if self.line else "") if self.path else "handouts"
+        location = display_path(self.path) + (f":{self.line}" if self.line else "") if self.path else "styles"
         return f"{location}: {self.level}: {self.message}"
 
     def to_json(self, root: Path) -> dict:
@@ -54,6 +54,7 @@ class CheckReport:
     project: Project
     sheets: list[SheetReport] = field(default_factory=list)
     contrast: list[tuple[contrast.Pair, str]] = field(default_factory=list)  # (pair, where seen)
+    tokens: dict = field(default_factory=dict)  # colour -> where the stylesheets define it
     findings: list[Finding] = field(default_factory=list)  # every finding, sheets' included
 
     @property
@@ -78,7 +79,10 @@ def check(project: Project, selection=(), today: date | None = None) -> CheckRep
     languages = project.config.languages
     report.sheets.sort(key=lambda sheet: (sheet.handout.slug, languages.index(sheet.handout.lang)))
     report.contrast = sorted(colours.values(), key=lambda seen: seen[0].ratio)
-    report.findings += contrast_findings(project, report.contrast)
+    every_stylesheet = dict.fromkeys(sheet for edition in project.config.editions
+                                     for sheet in render.stylesheets(edition))
+    report.tokens = contrast.theme_tokens(project.root, tuple(every_stylesheet))
+    report.findings += contrast_findings(project, report.contrast, report.tokens)
     return report
 
 
@@ -188,11 +192,10 @@ def translation_findings(project: Project, handout: Handout, handouts: list[Hand
             for lang in missing]
 
 
-def contrast_findings(project: Project, seen: list[tuple[contrast.Pair, str]]) -> list[Finding]:
+def contrast_findings(project: Project, seen: list[tuple[contrast.Pair, str]],
+                      tokens: dict) -> list[Finding]:
     """An error at the theme token of every text colour that is too faint on its background."""
     minimum = project.config.thresholds.contrast_min
-    tokens = contrast.theme_tokens(project.root, render.stylesheets("standard") + tuple(
-        f"styles/editions/{edition}.css" for edition in project.config.editions if edition != "standard"))
     findings = []
     for pair, where in seen:
         if pair.ratio >= minimum:
@@ -248,10 +251,9 @@ def as_text(report: CheckReport, quiet: bool = False) -> list[str]:
                   for row in rows]
         if report.contrast:
             lowest, where = report.contrast[0]
-            tokens = contrast.theme_tokens(report.project.root, render.stylesheets("standard"))
             lines.append(f"\nLowest text contrast: {lowest.ratio:.2f}:1, "
-                         f"{_colour_name(lowest.text, tokens.get(lowest.text))} on "
-                         f"{_colour_name(lowest.background, tokens.get(lowest.background))} "
+                         f"{_colour_name(lowest.text, report.tokens.get(lowest.text))} on "
+                         f"{_colour_name(lowest.background, report.tokens.get(lowest.background))} "
                          f"(at least {report.project.config.thresholds.contrast_min:g}:1 needed)")
         lines.append("")
     findings = sorted(report.findings, key=lambda f: (f.level != ERROR, str(f.path), f.line or 0))
