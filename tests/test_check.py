@@ -202,3 +202,13 @@ def test_the_measures_rank_hard_text_as_harder(tmp_path, lang, sentence, harder)
         return reading.score if not reading.measure.higher_is_easier else -reading.score
 
     assert score(harder) > score(sentence)
+
+
+def test_a_threshold_that_is_not_a_number(project):
+    config = project / "handouts.toml"
+    config.write_text(config.read_text().replace("grade_fail = 8 ", 'grade_fail = "eight"'))
+    result = run("-C", project, "check")
+    assert result.exit_code == 1
+    line = next(number for number, text in enumerate(config.read_text().splitlines(), start=1)
+                if text.startswith("grade_fail"))
+    assert f"handouts.toml:{line}: [check] grade_fail: expected a number, found 'eight'" in result.stderr
