@@ -108,11 +108,9 @@ def check_sheet(project: Project, handout: Handout, handouts: list[Handout], tod
                                           handout.path))
             continue
         sheet.pages[edition] = (len(document.pages), job.page_budget)
-        if len(document.pages) > job.page_budget:
-            sheet.findings.append(Finding(
-                ERROR, "pages", f"the {edition} edition has {len(document.pages)} pages; its budget "
-                                f"is {job.page_budget} (shorten it, or raise {job.budget_key})",
-                handout.path, handout.key_lines.get(job.budget_key)))
+        if overrun := job.over_budget(len(document.pages)):
+            sheet.findings.append(Finding(ERROR, "pages", f"the {edition} edition {overrun}",
+                                          handout.path, handout.key_lines.get(job.budget_key)))
         for pair in contrast.colour_pairs(document):
             colours.setdefault((pair.text, pair.background), (pair, job.path))
     return sheet

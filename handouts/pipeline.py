@@ -65,6 +65,13 @@ class Job:
         """The front matter key that sets this job's page budget."""
         return "max_pages_large" if self.edition == "large-print" else "max_pages"
 
+    def over_budget(self, pages: int) -> str | None:
+        """What to say when a printed sheet has more pages than its budget; None when it fits."""
+        if pages <= self.page_budget:
+            return None
+        return (f"has {pages} pages; its budget is {self.page_budget} "
+                f"(shorten it, or raise {self.budget_key})")
+
 
 @dataclass(frozen=True)
 class Result:
@@ -171,7 +178,7 @@ def make(project: Project, job: Job, out: Path, *, strict: bool, files: str,
             return Result(job, time.perf_counter() - started, entry=previous, inputs=inputs,
                           up_to_date=True)
         printed = pdf.print_pdf(project.root, html)
-        check(job, printed, strict)
+        refuse_faults(job, printed, strict)
         _write_atomically(target, printed.data)
     except InputError as error:
         return Result(job, time.perf_counter() - started, error=error)
@@ -184,7 +191,7 @@ def make(project: Project, job: Job, out: Path, *, strict: bool, files: str,
                   inputs=inputs, warnings=printed.warnings, machine_notes=printed.machine_notes)
 
 
-def check(job: Job, printed: pdf.PrintedPdf, strict: bool) -> None:
+def refuse_faults(job: Job, printed: pdf.PrintedPdf, strict: bool) -> None:
     """Refuse a PDF that broke the sandbox, used a system font, outgrew its page budget or
     (strict) drew a warning."""
     if printed.violations:
@@ -195,9 +202,8 @@ def check(job: Job, printed: pdf.PrintedPdf, strict: bool) -> None:
                                            f"{' '.join(printed.missing_characters) or 'some'} (drawn "
                                            f"with this machine's {', '.join(printed.system_fonts)})",
                          min(filter(None, lines), default=None))
-    if printed.pages > job.page_budget:
-        raise BuildError(job.handout.path, f"{job.path} has {printed.pages} pages; its budget is "
-                                           f"{job.page_budget} (shorten it, or raise {job.budget_key})",
+    if overrun := job.over_budget(printed.pages):
+        raise BuildError(job.handout.path, f"{job.path} {overrun}",
                          job.handout.key_lines.get(job.budget_key))
     if strict and printed.warnings:
         raise BuildError(job.handout.path, f"warning (--strict): {printed.warnings[0]}")
