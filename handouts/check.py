@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import contrast, pdf, pipeline, readability, render
+from . import contrast, pipeline, readability, render
 from .config import Project
 from .content import Handout, reviewer_of
 from .errors import InputError, display_path
@@ -96,22 +96,22 @@ def check_sheet(project: Project, handout: Handout, handouts: list[Handout], tod
     sheet.findings += [_finding_of(error, "images") for error in render.images_without_alt(handout)]
     for edition in project.config.editions:
         job = pipeline.Job(handout, edition, project.config.paper)
-        try:
-            html = render.render_html(project, handout, edition, job.paper)
-            with pdf.captured_warnings():  # the build reports WeasyPrint's warnings, not check
-                document = pdf.lay_out(project.root, html)
-        except InputError as error:  # the same for every edition: report it once
-            sheet.findings.append(_finding_of(error, "content"))
-            break
-        except Exception as error:  # a WeasyPrint failure must not hide the other sheets
-            sheet.findings.append(Finding(ERROR, "pages", f"could not lay out {job.path}: {error!r}",
-                                          handout.path))
+        try:  # the build's own gate: check reports everything the build would refuse
+            printed = pipeline.print_sheet(project, job)
+        except pipeline.PageBudgetError as error:
+            sheet.pages[edition] = (error.pages, job.page_budget)
+            sheet.findings.append(Finding(ERROR, "pages", f"the {edition} edition {job.over_budget(error.pages)}",
+                                          error.path, error.line))
             continue
-        sheet.pages[edition] = (len(document.pages), job.page_budget)
-        if overrun := job.over_budget(len(document.pages)):
-            sheet.findings.append(Finding(ERROR, "pages", f"the {edition} edition {overrun}",
-                                          handout.path, handout.key_lines.get(job.budget_key)))
-        for pair in contrast.colour_pairs(document):
+        except InputError as error:
+            if not any(f.message == error.detail and f.path == error.path for f in sheet.findings):
+                sheet.findings.append(_finding_of(error, "content"))
+            continue
+        sheet.pages[edition] = (printed.pages, job.page_budget)
+        for warning in printed.warnings:
+            path, line = pipeline.blame_warning(project, job, printed, warning)
+            sheet.findings.append(Finding(WARNING, "print", warning, path, line))
+        for pair in contrast.colour_pairs(printed.document):
             colours.setdefault((pair.text, pair.background), (pair, job.path))
     return sheet
 

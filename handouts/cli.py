@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
@@ -16,6 +16,7 @@ from .errors import HandoutsError, display_path, unknown_name
 class Options:
     root: Path = Path(".")
     verbosity: int = 0  # -1 quiet, 0 normal, 1+ verbose
+    shown: set = field(default_factory=set)  # warnings already printed
 
 
 def _set_verbose(ctx: click.Context, _param, count: int) -> None:
@@ -87,7 +88,10 @@ def build(options: Options, slugs, out, paper, editions, languages, release, str
     say(f"Building into {display_path(out)}/ ({paper or project.config.paper} paper{', ' + kind if kind else ''})")
     report = pipeline.build(project, slugs, out, paper=paper, editions=editions or None,
                             languages=languages or None, release=release, strict=strict,
-                            force=force, on_result=lambda r: _show_result(options, r))
+                            force=force, on_result=lambda r: _show_result(options, r),
+                            on_wait=lambda message: click.echo(message, err=True))
+    for note in report.notes:
+        click.echo(f"warning: {note}", err=True)
     for error in report.content_errors:
         click.echo(error.message, err=True)
     for error in report.refused_drafts:
@@ -141,7 +145,7 @@ def check_(options: Options, slugs, as_json, today) -> None:
 def list_(options: Options, out) -> None:
     """List the handouts in each language: version, status, date, pages, and missing translations."""
     from . import content
-    from .pipeline import read_manifest
+    from .output import read_manifest
 
     project = load_project(options.root)
     config = project.config
@@ -184,7 +188,9 @@ def _show_result(options: Options, result) -> None:
         click.echo(result.error.message, err=True)
         return
     for warning in result.warnings:
-        click.echo(f"{display_path(result.job.handout.path)}: warning: {warning}", err=True)
+        if warning.message not in options.shown:  # a stylesheet's warning comes once, not per sheet
+            options.shown.add(warning.message)
+            click.echo(warning.message, err=True)
     if options.verbosity < 0:
         return
     pages = result.entry["pages"]

@@ -10,12 +10,15 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import sandbox
 from .errors import ConfigError, unknown_name
 
 CONFIG_FILE = "handouts.toml"
 
 #: Paper sizes we print on, as CSS ``@page { size }`` values.
 PAPERS = {"letter": "letter", "a4": "A4"}
+#: A language is a folder name and a locale: ``es``, ``en``, ``pt-BR`` (never ``../x``).
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 
 
 @dataclass(frozen=True)
@@ -93,10 +96,12 @@ def load_project(root: Path) -> Project:
 
 
 def load_config(path: Path) -> Config:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if sandbox.file_kind(path) == "nothing":
         raise ConfigError(path, "no handouts.toml here; run in a project folder or pass -C DIR")
+    try:
+        text = sandbox.read_file(path.parent, path, 1024 * 1024).decode("utf-8")
+    except sandbox.UnreadableFile as problem:
+        raise ConfigError(path, str(problem)) from None
     except UnicodeDecodeError as error:
         raise ConfigError(path, f"expected UTF-8 text, found byte {error.object[error.start]:#04x}")
     try:
@@ -157,15 +162,38 @@ def _check_values(path: Path, text: str, tables: dict) -> None:
     paper, logo = tables["build"]["paper"], tables["clinic"]["logo"]
     if paper not in PAPERS:
         raise ConfigError(path, unknown_name("paper", paper, PAPERS), _line_of(text, "paper"))
-    if not (root / logo).is_file():
-        raise ConfigError(path, f"logo: expected a file in assets/, found no {logo}", _line_of(text, "logo"))
+    try:
+        sandbox.resolve(root, logo)
+    except sandbox.SandboxViolation as violation:
+        raise ConfigError(path, f"logo: expected an image file in assets/; {violation}",
+                          _line_of(text, "logo")) from None
     if not tables["build"]["languages"]:
         raise ConfigError(path, "languages: expected at least one, such as [\"en\"]",
                           _line_of(text, "languages"))
+    for lang in tables["build"]["languages"]:
+        if problem := _language_problem(lang):
+            raise ConfigError(path, f"languages: expected a language code such as \"en\" or "
+                                    f"\"es\", found {sandbox.excerpt(lang, 20)!r} ({problem})",
+                              _line_of(text, "languages"))
     for edition in tables["build"]["editions"]:
+        if not re.match(r"^[a-z0-9]+(-[a-z0-9]+)*$", edition):
+            raise ConfigError(path, f"editions: expected names such as \"large-print\", found "
+                                    f"{sandbox.excerpt(edition, 20)!r}", _line_of(text, "editions"))
         if edition != "standard" and not (root / "styles" / "editions" / f"{edition}.css").is_file():
             raise ConfigError(path, f"edition {edition!r}: expected styles/editions/{edition}.css",
                               _line_of(text, "editions"))
+
+
+def _language_problem(lang: str) -> str | None:
+    """Why ``lang`` cannot name a content folder and a locale, or None when it can."""
+    if not LANGUAGE_CODE.match(lang):
+        return "two or three lowercase letters, with an optional region such as -MX"
+    from babel import Locale, UnknownLocaleError  # dates are written out in the language
+    try:
+        Locale.parse(lang, sep="-")
+    except (UnknownLocaleError, ValueError):
+        return "no locale of that name is known"
+    return None
 
 
 def _release(root: Path) -> str:

@@ -6,18 +6,29 @@ was found, and loading goes on through every file so that one run reports all of
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import yaml
 
+from . import sandbox
 from .errors import ContentError, unknown_name
 
 DEFAULT_MAX_PAGES = 2
 STATUSES = ("approved", "draft")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 VERSION = re.compile(r"^\d+(\.\d+)*$")
+#: A patient sheet is a few kilobytes; anything near this is a mistake (and would print for minutes).
+MAX_CONTENT_BYTES = 256 * 1024
+#: Front matter is flat ``key: value`` lines; nothing in it needs to nest deeper than this.
+MAX_YAML_DEPTH = 4
+#: Lists and quotes nest at most this deep: three levels are plenty on paper, and Markdown's
+#: parser slows down badly on thousands.
+MAX_NESTING = 6
+#: Characters that print as nothing or garble a line: C0 and C1 controls except tab and newline.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -93,23 +104,59 @@ def load_handout(path: Path, lang: str) -> Handout:
     slug = path.stem
     if not SLUG.match(slug):
         raise ContentError(path, f"expected a file name of lowercase letters, digits and hyphens, "
-                                 f"found {path.name!r}")
+                                 f"found {sandbox.excerpt(path.name, 40)!r}")
     text = _read_text(path)
     front, front_line, body, body_line = _split_front_matter(path, text)
     meta, key_lines = _parse_front_matter(path, front, front_line)
+    _check_nesting(path, body, body_line)
     return Handout(slug=slug, lang=lang, path=path, body=body, body_line=body_line,
                    key_lines=key_lines, **meta)
 
 
+def project_root(path: Path) -> Path:
+    """The project a content file belongs to: content/<lang>/<slug>.md lies three levels down."""
+    return Path(path).absolute().parent.parent.parent
+
+
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+    try:
+        data = sandbox.read_file(project_root(path), path, MAX_CONTENT_BYTES)
+    except sandbox.UnreadableFile as problem:
+        raise ContentError(path, str(problem)) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[:error.start].count(b"\n") + 1
         raise ContentError(path, f"expected UTF-8 text, found byte {data[error.start]:#04x} "
                                  f"(save the file as UTF-8)", line)
-    return text.replace("\r\n", "\n")
+    text = text.replace("\r\n", "\n")
+    if found := CONTROL.search(text):
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - text.rfind("\n", 0, found.start())
+        raise ContentError(path, f"expected text, found the control character {_char_name(found[0])} "
+                                 f"at column {column} (delete it; it does not print)", line)
+    return text
+
+
+def _char_name(char: str) -> str:
+    """'U+0007 (BEL)': control characters have no Unicode name, so their usual abbreviation."""
+    names = {0: "NUL", 7: "BEL", 8: "BS", 0x0B: "VT", 0x0C: "FF", 0x0D: "CR", 0x1B: "ESC", 0x7F: "DEL"}
+    name = names.get(ord(char)) or unicodedata.name(char, "a control character")
+    return f"U+{ord(char):04X} ({name})"
+
+
+def _check_nesting(path: Path, body: str, body_line: int) -> None:
+    """Refuse lists and quotes nested deeper than MAX_NESTING, at the first line that is."""
+    for offset, line in enumerate(body.split("\n")):
+        quotes = re.match(r"(\s*>)*", line)[0].count(">")
+        rest = line[len(re.match(r"(\s*>)*", line)[0]):]
+        indent = len(rest.expandtabs(4)) - len(rest.expandtabs(4).lstrip(" "))
+        # A list item's marker sits two to four columns deeper per level: count the deepest reading.
+        lists = indent // 2 + 1 if re.match(r"\s*([-*+]|\d{1,9}[.)])(\s|$)", rest) else 0
+        if quotes > MAX_NESTING or lists > MAX_NESTING:
+            what = "quote" if quotes > MAX_NESTING else "list"
+            raise ContentError(path, f"a {what} nested too deep; expected at most {MAX_NESTING} "
+                                     f"levels (a printed sheet needs three at most)", body_line + offset)
 
 
 def _split_front_matter(path: Path, text: str) -> tuple[str, int, str, int]:
@@ -127,10 +174,35 @@ def _split_front_matter(path: Path, text: str) -> tuple[str, int, str, int]:
     raise ContentError(path, "expected a closing '---' after the front matter, found the end of the file", 1)
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """YAML that front matter never needs: anchors, aliases, deep nesting."""
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """A safe loader that refuses anchors and aliases (no alias bombs) and deep nesting (no
+    RecursionError) while it builds the node tree, before anything is constructed."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused(problem="anchors and aliases (& and *) are not used in front matter; "
+                                   "write each value out", problem_mark=event.start_mark)
+        if self.depth >= MAX_YAML_DEPTH:
+            raise _Refused(problem=f"values nested more than {MAX_YAML_DEPTH} deep; expected "
+                                   f"'key: value' lines", problem_mark=event.start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def _parse_front_matter(path: Path, front: str, first_line: int) -> tuple[dict, dict]:
     """Check the YAML against FIELDS; return the values and each key's line, for messages."""
     offset = first_line - 1
-    loader = yaml.SafeLoader(front)
+    loader = _FrontMatterLoader(front)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -142,7 +214,9 @@ def _parse_front_matter(path: Path, front: str, first_line: int) -> tuple[dict, 
         meta, lines = {}, {}
         for key_node, value_node in node.value:
             line = offset + key_node.start_mark.line + 1
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ContentError(path, f"expected a key name, found {_describe_node(key_node)}", line)
+            key = key_node.value
             if key not in FIELDS:
                 raise ContentError(path, unknown_name("key", key, FIELDS), line)
             if key in meta:
@@ -155,8 +229,11 @@ def _parse_front_matter(path: Path, front: str, first_line: int) -> tuple[dict, 
         if problem == "mapping values are not allowed here":
             problem += " (text that holds ': ' needs quotes around it)"
         context = f" {error.context}" if error.context else ""
-        raise ContentError(path, f"YAML syntax error: {problem}{context}",
+        kind = "YAML not used in front matter" if isinstance(error, _Refused) else "YAML syntax error"
+        raise ContentError(path, f"{kind}: {problem}{context}",
                            offset + mark.line + 1 if mark else first_line)
+    except yaml.YAMLError as error:  # the reader's complaint about a character: no mark
+        raise ContentError(path, f"YAML could not read the front matter: {error}", first_line)
     finally:
         loader.dispose()
     missing = [key for key, field in FIELDS.items() if field.required and key not in meta]
@@ -168,10 +245,16 @@ def _parse_front_matter(path: Path, front: str, first_line: int) -> tuple[dict, 
 
 def _field_value(path: Path, key: str, loader: yaml.SafeLoader, node: yaml.Node, line: int):
     field = FIELDS[key]
-    if key == "version" and isinstance(node, yaml.ScalarNode):
+    if not isinstance(node, yaml.ScalarNode):
+        raise ContentError(path, f"{key}: expected {field.description}, found {_describe_node(node)}", line)
+    if key == "version":
         value = node.value  # the text as written: 1.10 must not become 1.1
     else:
-        value = loader.construct_object(node, deep=True)
+        try:
+            value = loader.construct_object(node, deep=True)
+        except ValueError as error:  # 2026-02-30 looks like a date and is none
+            raise ContentError(path, f"{key}: expected a real date as YYYY-MM-DD, found "
+                                     f"{sandbox.excerpt(node.value, 40)!r} ({error})", line) from None
     valid = (type(value) is field.kind and value != ""
              and (key != "version" or VERSION.match(value))
              and (key != "status" or value in STATUSES)
@@ -192,5 +275,5 @@ def _describe(value) -> str:
 def _describe_node(node: yaml.Node) -> str:
     if isinstance(node, yaml.ScalarNode):
         return f"the text {node.value[:40]!r}"
-    return "a list" if isinstance(node, yaml.SequenceNode) else "something else"
+    return "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
 

@@ -4,6 +4,8 @@ deterministic output.
 Printing happens in memory and writes nothing. The PDF's dates come from the handout's
 ``updated`` date (through dcterms meta elements in the HTML) and its identifier from a hash
 of everything that went into it, so the same inputs give the same bytes on every machine.
+Several threads may print at once: each captures only its own thread's warnings, and the
+fetcher of each print records the files that print used.
 """
 from __future__ import annotations
 
@@ -14,10 +16,12 @@ import io
 import logging
 import mimetypes
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
+import pypdfium2
 import tinycss2
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -33,10 +37,17 @@ class PrintedPdf:
     data: bytes
     pages: int
     warnings: tuple[str, ...]  # what WeasyPrint complained about, one message each
-    violations: tuple[str, ...]  # URLs the sandbox refused
+    violations: tuple[tuple[str, str], ...]  # (url, why) for each URL the sandbox refused
     system_fonts: tuple[str, ...]  # families drawn from the machine, not from @font-face
     missing_characters: str  # characters of the page that no project font has
     machine_notes: tuple[str, ...] = ()  # warnings about this machine, not the handout
+    used: tuple[tuple[str, str], ...] = ()  # (project path, sha256) of every file it loaded
+    stylesheets: tuple[tuple[str, bytes], ...] = ()  # (project path, text) of each stylesheet
+    document: object = field(default=None, compare=False, repr=False)  # the layout, for check
+
+    def text(self) -> str:
+        """The text a reader of the PDF gets, read back from the PDF itself."""
+        return pdf_text(self.data)
 
 
 class SandboxedFetcher(URLFetcher):
@@ -50,24 +61,25 @@ class SandboxedFetcher(URLFetcher):
     def __init__(self, root: Path):
         super().__init__(allowed_protocols=("file", "data"))
         self.root = root
-        self.fetched: list[tuple[str, str]] = []  # (url, sha256) in fetch order
-        self.stylesheets: list[bytes] = []
+        self.fetched: list[tuple[str, str]] = []  # (project path, sha256) in fetch order
+        self.stylesheets: list[tuple[str, bytes]] = []  # (project path, text)
         self.fonts: list[bytes] = []
-        self.violations: list[str] = []
+        self.violations: list[tuple[str, str]] = []  # (url, why)
 
     def fetch(self, url, headers=None):
         try:
             path = sandbox.resolve(self.root, url)
-        except sandbox.SandboxViolation as violation:
-            self.violations.append(str(violation))
+            if path is None:  # a data: URL, decoded by urllib
+                return super().fetch(url, headers)
+            body = sandbox.read_file(self.root, path)
+        except (sandbox.SandboxViolation, sandbox.UnreadableFile) as violation:
+            self.violations.append((url, str(violation)))
             raise
-        if path is None:  # a data: URL, decoded by urllib
-            return super().fetch(url, headers)
-        body = path.read_bytes()
-        self.fetched.append((url, hashlib.sha256(body).hexdigest()))
+        relative = path.relative_to(self.root.resolve()).as_posix()
+        self.fetched.append((relative, hashlib.sha256(body).hexdigest()))
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if content_type == "text/css":
-            self.stylesheets.append(body)
+            self.stylesheets.append((relative, body))
         elif path.suffix.lower() in (".ttf", ".otf"):
             self.fonts.append(body)
         return URLFetcherResponse(url, body, {"Content-Type": content_type})
@@ -88,11 +100,36 @@ def print_pdf(root: Path, html: str) -> PrintedPdf:
                                   pdf_identifier=_identifier(html, fetcher.fetched))
     data = tagging.mark_page_furniture_as_artifacts(data)
     system_fonts = {font.family for font in document.fonts.values()}
-    system_fonts -= _font_face_families(fetcher.stylesheets)
+    system_fonts -= _font_face_families(css for _, css in fetcher.stylesheets)
     return PrintedPdf(data=data, pages=len(document.pages), warnings=tuple(warnings),
                       violations=tuple(fetcher.violations), system_fonts=tuple(sorted(system_fonts)),
                       missing_characters=_missing_characters(html, fetcher.fonts),
-                      machine_notes=tuple(sorted(set(machine_notes))))
+                      machine_notes=tuple(sorted(set(machine_notes))),
+                      used=tuple(dict.fromkeys(fetcher.fetched)),
+                      stylesheets=tuple(fetcher.stylesheets), document=document)
+
+
+#: PDFium is not thread-safe: one reader at a time (a read takes a few milliseconds).
+_PDFIUM = threading.Lock()
+
+
+def pdf_text(data: bytes) -> str:
+    """Every page's text as PDFium extracts it, pages separated by form feeds."""
+    with _PDFIUM:
+        document = pypdfium2.PdfDocument(data)
+        try:
+            return "\f".join(page.get_textpage().get_text_range() for page in document)
+        finally:
+            document.close()
+
+
+def stylesheet_warnings(root: Path, path: str, css: bytes) -> list[str]:
+    """The warnings WeasyPrint gives for one stylesheet parsed on its own (to find which
+    stylesheet a warning of a whole print came from)."""
+    with captured_warnings() as (warnings, _):
+        weasyprint.CSS(string=css.decode("utf-8", "replace"), base_url=sandbox.project_url(path),
+                       url_fetcher=SandboxedFetcher(root))
+    return warnings
 
 
 def _identifier(html: str, fetched: list[tuple[str, str]]) -> bytes:
@@ -103,7 +140,7 @@ def _identifier(html: str, fetched: list[tuple[str, str]]) -> bytes:
     return fingerprint.hexdigest()[:32].encode()
 
 
-def _font_face_families(stylesheets: list[bytes]) -> set[str]:
+def _font_face_families(stylesheets) -> set[str]:
     """The families the project's stylesheets declare with @font-face."""
     families = set()
     for css in stylesheets:
@@ -141,12 +178,17 @@ MACHINE_NOTES = {
 
 
 class _ListHandler(logging.Handler):
+    """Collects the warnings of one thread: WeasyPrint's logger is shared by every print."""
+
     def __init__(self):
         super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
         self.warnings: list[str] = []
         self.machine_notes: list[str] = []
 
     def emit(self, record):
+        if record.thread != self.thread:
+            return
         message = record.getMessage()
         notes = [note for prefix, note in MACHINE_NOTES.items() if message.startswith(prefix)]
         (self.machine_notes if notes else self.warnings).extend(notes or [message])

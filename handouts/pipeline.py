@@ -1,40 +1,57 @@
-"""build(project, selection) -> BuildReport: the stages in order, then the files.
+"""The render gate and build(): one sheet to checked PDF bytes, then every sheet to files.
 
-load content -> render HTML -> print PDF -> check -> write atomically -> manifest.
-Rendering and printing happen in memory (``render_pdf``); only ``build`` writes, and only
-into the output folder. A handout that fails leaves its earlier PDF and manifest entry as
-they were, and the others still build.
+``render_sheet`` is the one way a sheet is printed: ``build``, ``check`` and the web app all
+call it (or ``print_sheet``, its half for an already loaded handout). It renders in memory,
+applies every gate (sandbox, fonts, alt text, raw HTML, page budget, the clinic's phone and
+emergency lines, strict warnings) and returns bytes only when all of them pass; otherwise it
+raises an InputError naming ``path:line``. It is safe to call from several threads at once.
+
+``build`` reads like its stages: load content -> plan -> skip what is up to date -> print ->
+write (through ``output``, which alone writes). Whether a PDF is up to date is decided from
+cheap inputs (hashes of every file it used at its last build, the code's version, strict)
+before WeasyPrint is even imported, so a build with nothing to do costs almost nothing.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
+import importlib.metadata
 import logging
-import os
-import tempfile
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import weasyprint
-
-from . import content, pdf, render
-from .config import Project
+from . import content, output, render, sandbox
+from .config import CONFIG_FILE, PAPERS, Project
 from .content import Handout
 from .errors import BuildError, ContentError, HandoutsError, InputError, unknown_name
+from .render import Personal
 
 logger = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-#: Which inputs each built PDF came from, so that an unchanged one is not printed again.
-CACHE = ".handouts-cache.json"
+MANIFEST = output.MANIFEST
+#: What staff may write in for a patient, at most: enough for a name, a date, a short note.
+PERSONAL_LIMITS = {"patient": 100, "treatment_date": 60, "next_visit": 100, "clinician": 100,
+                   "note": 500}
 
 
-class UnknownHandout(HandoutsError):
-    """A slug on the command line that no content file has: a usage error."""
+class UnknownSheet(HandoutsError):
+    """A sheet, language, edition or paper that the project does not have: a usage error."""
 
     exit_code = 2
+
+
+class PersonalFieldError(HandoutsError):
+    """A personal field that cannot be printed. Names the field, never its value."""
+
+
+class PageBudgetError(BuildError):
+    """A sheet that printed on more pages than its budget allows."""
+
+    def __init__(self, path, message, line, pages: int):
+        super().__init__(path, message, line)
+        self.pages = pages
 
 
 @dataclass(frozen=True)
@@ -74,14 +91,161 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Sheet:
+    """A printed sheet that passed every gate."""
+
+    job: Job
+    data: bytes
+    pages: int
+    warnings: tuple[str, ...] = ()  # WeasyPrint's, when not strict
+    machine_notes: tuple[str, ...] = ()  # about this machine, e.g. a missing system library
+    used: tuple[tuple[str, str], ...] = ()  # (project path, sha256) of every file it loaded
+    stylesheets: tuple[tuple[str, bytes], ...] = field(default=(), compare=False, repr=False)
+    document: object = field(default=None, compare=False, repr=False)  # WeasyPrint's layout
+
+
+def render_sheet(project: Project, slug: str, lang: str, edition: str = "standard",
+                 paper: str | None = None, *, strict: bool = False,
+                 personal: Personal | None = None) -> Sheet:
+    """The render gate: one sheet as checked PDF bytes, in memory. Writes nothing.
+
+    Raises UnknownSheet for a name the project lacks, PersonalFieldError for a personal field
+    it cannot print, and an InputError at ``path:line`` for anything that fails a gate."""
+    config = project.config
+    paper = paper or config.paper
+    for what, name, known in (("language", lang, config.languages), ("edition", edition, config.editions),
+                              ("paper", paper, PAPERS)):
+        if name not in known:
+            raise UnknownSheet(unknown_name(what, sandbox.excerpt(str(name), 40), known))
+    path = project.content_dir / lang / f"{slug}.md"
+    if not content.SLUG.match(slug) or sandbox.file_kind(path) == "nothing":
+        known = sorted(p.stem for p in (project.content_dir / lang).glob("*.md"))
+        raise UnknownSheet(unknown_name(f"{lang} handout", sandbox.excerpt(slug, 40), known))
+    return print_sheet(project, Job(content.load_handout(path, lang), edition, paper),
+                       strict=strict, personal=personal)
+
+
+def print_sheet(project: Project, job: Job, *, strict: bool = False,
+                personal: Personal | None = None) -> Sheet:
+    """The gate for a handout already loaded: print it and refuse it unless every check passes."""
+    from . import pdf  # imports WeasyPrint: only a sheet that is really printed pays for it
+
+    check_personal(personal)
+    missing_alt = render.images_without_alt(job.handout)  # a tagged PDF needs alt text
+    if missing_alt:
+        raise missing_alt[0]
+    html = render.render_html(project, job.handout, job.edition, job.paper, personal)
+    try:
+        printed = pdf.print_pdf(project.root, html)
+    except Exception as error:  # a WeasyPrint failure is this sheet's, never the caller's crash
+        logger.debug("printing %s failed", job.path, exc_info=True)
+        raise BuildError(job.handout.path, f"could not print {job.path}: {error.__class__.__name__}: "
+                                           f"{sandbox.excerpt(str(error))} (run with -vv for details)")
+    refuse_faults(project, job, printed, strict)
+    return Sheet(job, printed.data, printed.pages, printed.warnings, printed.machine_notes,
+                 printed.used, printed.stylesheets, printed.document)
+
+
+def check_personal(personal: Personal | None) -> None:
+    """Refuse a personal field that is too long or holds control characters, naming the field."""
+    for name, limit in PERSONAL_LIMITS.items():
+        value = getattr(personal, name, "") if personal else ""
+        if not isinstance(value, str):
+            raise PersonalFieldError(f"{name}: expected text")
+        if len(value) > limit:
+            raise PersonalFieldError(f"{name}: expected at most {limit} characters, found {len(value)}")
+        allowed_breaks = "\n" if name == "note" else ""
+        if any(char in value for char in map(chr, [*range(32), *range(127, 160)])
+               if char not in allowed_breaks):
+            raise PersonalFieldError(f"{name}: expected plain text, found a control character")
+
+
+def refuse_faults(project: Project, job: Job, printed, strict: bool) -> None:
+    """Refuse a PDF that broke the sandbox, used a system font, outgrew its page budget, lost
+    the clinic's phone or emergency lines, or (strict) drew a warning. Each error is blamed on
+    the file that caused it: the content, a stylesheet or a template."""
+    handout = job.handout
+    if printed.violations:
+        url, why = printed.violations[0]
+        path, line = blame(project, job, printed, url)
+        raise BuildError(path, f"sandbox: {why}", line)
+    if printed.missing_characters or printed.system_fonts:
+        lines = [handout.line_of(char) for char in printed.missing_characters]
+        raise BuildError(handout.path, f"expected only characters the project's fonts have, found "
+                                       f"{' '.join(printed.missing_characters) or 'some'} (drawn "
+                                       f"with this machine's {', '.join(printed.system_fonts)})",
+                         min(filter(None, lines), default=None))
+    if overrun := job.over_budget(printed.pages):
+        raise PageBudgetError(handout.path, f"{job.path} {overrun}", handout.key_lines.get(job.budget_key),
+                              printed.pages)
+    if lost := missing_mandatory_lines(project, printed.text()):
+        raise BuildError(handout.path, f"the printed sheet lacks {' and '.join(lost)}; every sheet must "
+                                       f"show them (is something in the content or styles hiding "
+                                       f"the contact box?)")
+    if strict and printed.warnings:
+        path, line = blame_warning(project, job, printed, printed.warnings[0])
+        raise BuildError(path, f"warning (--strict): {printed.warnings[0]}", line)
+
+
+def missing_mandatory_lines(project: Project, text: str) -> list[str]:
+    """Which of the clinic's phone number, emergency line and crisis line the text lacks
+    (spaces and line breaks aside)."""
+    squeezed = re.sub(r"\s+", "", text)
+    clinic, emergency = project.config.clinic, project.config.emergency
+    wanted = {f"the clinic's phone number {clinic.phone}": clinic.phone,
+              f"the emergency line {emergency.emergency}": emergency.emergency,
+              f"the crisis line {emergency.crisis}": emergency.crisis}
+    return [name for name, number in wanted.items() if re.sub(r"\s+", "", number) not in squeezed]
+
+
+def blame(project: Project, job: Job, printed, needle: str) -> tuple[Path, int | None]:
+    """The file and line that wrote ``needle``: the content, a stylesheet, or a template."""
+    if line := job.handout.line_of(needle):
+        return job.handout.path, line
+    for relative, css in printed.stylesheets:
+        if (position := _line_in(css.decode("utf-8", "replace"), needle)) is not None:
+            return project.root / relative, position
+    for template in sorted((project.root / "templates").rglob("*.html")):
+        try:
+            text = sandbox.read_file(project.root, template, 1024 * 1024).decode("utf-8", "replace")
+        except sandbox.UnreadableFile:
+            continue
+        if (position := _line_in(text, needle)) is not None:
+            return template, position
+    return job.handout.path, None
+
+
+def blame_warning(project: Project, job: Job, printed, warning: str) -> tuple[Path, int | None]:
+    """A CSS warning ('Ignored ... at 3:14') belongs to the stylesheet that gives it alone;
+    one from the template's own <style> to the template; anything else to the content."""
+    from . import pdf
+
+    position = re.search(r" at (\d+):\d+", warning)
+    if position:
+        for relative, css in printed.stylesheets:
+            if warning in pdf.stylesheet_warnings(project.root, relative, css):
+                return project.root / relative, int(position[1])
+        return project.root / "templates" / render.TEMPLATE, None
+    if url := re.search(r"(?:file|https?)://\S+|[\w./-]+\.(?:ttf|otf|woff2?|css)\b", warning):
+        return blame(project, job, printed, url[0].rsplit("/", 1)[-1].rstrip(".,'\""))
+    return job.handout.path, None
+
+
+def _line_in(text: str, needle: str) -> int | None:
+    index = text.find(needle)
+    return None if index < 0 else text.count("\n", 0, index) + 1
+
+
+# --- build: every selected sheet into the output folder ------------------------------------
+
+@dataclass(frozen=True)
 class Result:
     job: Job
     seconds: float
     entry: dict | None = None  # the manifest entry, when the PDF is there
     error: InputError | None = None
-    warnings: tuple[str, ...] = ()
-    inputs: str | None = None  # input_key() of the PDF
-    machine_notes: tuple[str, ...] = ()  # about this machine, e.g. a missing system library
+    warnings: tuple[InputError, ...] = ()  # not errors unless strict, but each at its file
+    machine_notes: tuple[str, ...] = ()
     up_to_date: bool = False  # nothing changed since the last build: not printed again
 
 
@@ -91,6 +255,7 @@ class BuildReport:
     results: list[Result] = field(default_factory=list)
     content_errors: list[InputError] = field(default_factory=list)
     refused_drafts: list[InputError] = field(default_factory=list)  # --release met drafts
+    notes: list[str] = field(default_factory=list)  # the output folder had to be mended
     seconds: float = 0.0
 
     @property
@@ -101,35 +266,58 @@ class BuildReport:
 
 def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: str | None = None,
           editions=None, languages=None, release: bool = False, strict: bool = False,
-          force: bool = False, on_result=None) -> BuildReport:
+          force: bool = False, on_result=None, on_wait=None) -> BuildReport:
     """Build every selected handout in every language and edition; write PDFs and the manifest.
 
     A release build refuses drafts: when any selected sheet is a draft it writes nothing."""
     started = time.perf_counter()
-    out = Path(out)
-    report = BuildReport(out=out)
+    report = BuildReport(out=Path(out))
     handouts, report.content_errors = load_selection(project, selection, languages)
     if release:
         report.refused_drafts = [draft_error(project, h) for h in handouts if h.is_draft]
         if report.refused_drafts:
             return report
     jobs = plan(handouts, paper or project.config.paper, editions or project.config.editions)
-    manifest = read_manifest(out)
-    cache = _read_json(out / CACHE, {})
-    files = files_digest(project)
-    for job in jobs:
-        result = make(project, job, out, strict=strict, files=files, previous=manifest.get(job.path),
-                      cached_inputs=None if force else cache.get(job.path))
-        if result.entry and not result.error:
-            manifest[job.path] = result.entry
-            cache[job.path] = result.inputs
-        report.results.append(result)
-        if on_result:
-            on_result(result)
-    write_manifest(out, project.release, manifest)
-    _write_atomically(out / CACHE, json.dumps(cache, indent=1, sort_keys=True).encode())
+    with output.opened(report.out, project.release, on_wait) as folder:
+        report.notes = folder.notes
+        inputs = Inputs(project)
+        keys = {job.path: inputs.key(job, strict) for job in jobs}
+        fresh = {job.path for job in jobs if not force and inputs.up_to_date(folder, job, keys[job.path])}
+        previous = {path: folder.entries[path] for path in keys if path in folder.entries}
+        folder.forget(path for path in keys if path not in fresh)
+        for job in jobs:
+            if job.path in fresh:
+                result = Result(job, 0.0, entry=folder.entries[job.path], up_to_date=True)
+            else:
+                result = make(project, job, folder, strict, keys[job.path], inputs)
+                if result.error and job.path in previous:  # its old PDF is untouched: keep its entry
+                    folder.entries[job.path] = previous[job.path]
+            report.results.append(result)
+            if on_result:
+                on_result(result)
+        folder.finish()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def make(project: Project, job: Job, folder: output.OutputFolder, strict: bool, key: str,
+         inputs: Inputs) -> Result:
+    """Print one job through the gate and write it; its errors become the result's error."""
+    started = time.perf_counter()
+    try:
+        sheet = print_sheet(project, job, strict=strict)
+        folder.write_pdf(job.path, sheet.data, manifest_entry(sheet),
+                         {"key": key, "used": dict(sheet.used)})
+    except (InputError, output.OutputError) as error:
+        return Result(job, time.perf_counter() - started, error=error)
+    except OSError as error:  # this PDF could not be written; the others may still be
+        failure = BuildError(folder.path / job.path, f"could not write: {output.reason(error)}")
+        return Result(job, time.perf_counter() - started, error=failure)
+    warnings = tuple(BuildError(*blame_warning(project, job, sheet, warning)[:1], f"warning: {warning}",
+                                blame_warning(project, job, sheet, warning)[1])
+                     for warning in sheet.warnings)
+    return Result(job, time.perf_counter() - started, entry=folder.entries[job.path],
+                  warnings=warnings, machine_notes=sheet.machine_notes)
 
 
 def load_selection(project: Project, selection, languages=None) -> tuple[list[Handout], list[InputError]]:
@@ -140,7 +328,7 @@ def load_selection(project: Project, selection, languages=None) -> tuple[list[Ha
     known = sorted({h.slug for h in handouts} | {e.path.stem for e in errors})
     for slug in selection:
         if slug not in known:
-            raise UnknownHandout(unknown_name("handout", slug, known))
+            raise UnknownSheet(unknown_name("handout", sandbox.excerpt(slug, 40), known))
     return ([h for h in handouts if h.slug in selection],
             [e for e in errors if e.path.stem in selection])
 
@@ -157,120 +345,54 @@ def plan(handouts: list[Handout], paper: str, editions) -> list[Job]:
     return [Job(handout, edition, paper) for handout in handouts for edition in editions]
 
 
-def render_pdf(project: Project, job: Job) -> pdf.PrintedPdf:
-    """One handout edition as PDF bytes, in memory: reads the project, writes nothing."""
-    html = render.render_html(project, job.handout, job.edition, job.paper)
-    return pdf.print_pdf(project.root, html)
-
-
-def make(project: Project, job: Job, out: Path, *, strict: bool, files: str,
-         previous: dict | None, cached_inputs: str | None) -> Result:
-    """Print one job and write it, unless it is up to date; errors become the result's error."""
-    started = time.perf_counter()
-    try:
-        missing_alt = render.images_without_alt(job.handout)  # a tagged PDF needs alt text
-        if missing_alt:
-            raise missing_alt[0]
-        html = render.render_html(project, job.handout, job.edition, job.paper)
-        inputs = input_key(html, files, strict)
-        target = out / job.path
-        if previous and cached_inputs == inputs and _sha256_of_file(target) == previous["sha256"]:
-            return Result(job, time.perf_counter() - started, entry=previous, inputs=inputs,
-                          up_to_date=True)
-        printed = pdf.print_pdf(project.root, html)
-        refuse_faults(job, printed, strict)
-        _write_atomically(target, printed.data)
-    except InputError as error:
-        return Result(job, time.perf_counter() - started, error=error)
-    except Exception as error:  # a WeasyPrint failure must not stop the other handouts
-        logger.debug("printing %s failed", job.path, exc_info=True)
-        failure = BuildError(job.handout.path,
-                             f"could not print {job.path}: {error!r} (run with -vv for details)")
-        return Result(job, time.perf_counter() - started, error=failure)
-    return Result(job, time.perf_counter() - started, entry=manifest_entry(job, printed),
-                  inputs=inputs, warnings=printed.warnings, machine_notes=printed.machine_notes)
-
-
-def refuse_faults(job: Job, printed: pdf.PrintedPdf, strict: bool) -> None:
-    """Refuse a PDF that broke the sandbox, used a system font, outgrew its page budget or
-    (strict) drew a warning."""
-    if printed.violations:
-        raise BuildError(job.handout.path, f"sandbox: {printed.violations[0]}")
-    if printed.missing_characters or printed.system_fonts:
-        lines = [job.handout.line_of(char) for char in printed.missing_characters]
-        raise BuildError(job.handout.path, f"expected only characters the project's fonts have, found "
-                                           f"{' '.join(printed.missing_characters) or 'some'} (drawn "
-                                           f"with this machine's {', '.join(printed.system_fonts)})",
-                         min(filter(None, lines), default=None))
-    if overrun := job.over_budget(printed.pages):
-        raise BuildError(job.handout.path, f"{job.path} {overrun}",
-                         job.handout.key_lines.get(job.budget_key))
-    if strict and printed.warnings:
-        raise BuildError(job.handout.path, f"warning (--strict): {printed.warnings[0]}")
-
-
-def manifest_entry(job: Job, printed: pdf.PrintedPdf) -> dict:
-    handout = job.handout
+def manifest_entry(sheet: Sheet) -> dict:
+    job, handout = sheet.job, sheet.job.handout
     return {"path": job.path, "handout": handout.slug, "lang": handout.lang,
             "edition": job.edition, "paper": job.paper, "version": handout.version,
-            "status": handout.status, "pages": printed.pages, "bytes": len(printed.data),
-            "sha256": hashlib.sha256(printed.data).hexdigest()}
+            "status": handout.status, "pages": sheet.pages, "bytes": len(sheet.data),
+            "sha256": hashlib.sha256(sheet.data).hexdigest()}
 
 
-def input_key(html: str, files: str, strict: bool) -> str:
-    """A hash of everything a PDF is made from: the HTML, every file it may load, the code."""
-    return hashlib.sha256(f"{_code_version()}\n{strict}\n{files}\n{html}".encode()).hexdigest()
+class Inputs:
+    """Hashes of the files PDFs are made from, each file read at most once per build.
 
+    A job's key covers what decides its HTML (its content file, every template, handouts.toml,
+    the code and WeasyPrint's version, strict); the files the print itself loaded (stylesheets,
+    fonts, images, under content/ too) are recorded at the build and checked one by one."""
 
-def files_digest(project: Project) -> str:
-    """One hash of every file in styles/ and assets/, read once per build."""
-    digest = hashlib.sha256()
-    for folder in ("styles", "assets"):
-        for path in sorted((project.root / folder).rglob("*")):
-            if path.is_file():
-                digest.update(f"\n{path.relative_to(project.root)}\n".encode() + path.read_bytes())
-    return digest.hexdigest()
+    def __init__(self, project: Project):
+        self.project = project
+        self.digests: dict[str, str | None] = {}
+        templates = sorted(p.relative_to(project.root).as_posix()
+                           for p in (project.root / "templates").rglob("*") if p.is_file())
+        self.shared = hashlib.sha256("\n".join(
+            f"{path} {self.digest(path)}" for path in [CONFIG_FILE, *templates]).encode()).hexdigest()
+
+    def digest(self, relative: str) -> str | None:
+        if relative not in self.digests:
+            try:
+                data = sandbox.read_file(self.project.root, self.project.root / relative)
+                self.digests[relative] = hashlib.sha256(data).hexdigest()
+            except sandbox.UnreadableFile:
+                self.digests[relative] = None
+        return self.digests[relative]
+
+    def key(self, job: Job, strict: bool) -> str:
+        source = job.handout.path.absolute().relative_to(self.project.root.absolute()).as_posix()
+        return hashlib.sha256(f"{code_version()}\n{strict}\n{job.path}\n{job.paper}\n{self.shared}\n"
+                              f"{source} {self.digest(source)}".encode()).hexdigest()
+
+    def up_to_date(self, folder: output.OutputFolder, job: Job, key: str) -> bool:
+        cached = folder.cache.get(job.path)
+        return (job.path in folder.entries and cached is not None and cached["key"] == key
+                and all(self.digest(path) == digest for path, digest in cached["used"].items()))
 
 
 @functools.cache
-def _code_version() -> str:
-    """WeasyPrint's version and a hash of this package's source: new code prints anew."""
-    source = hashlib.sha256(weasyprint.__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+def code_version() -> str:
+    """WeasyPrint's version and a hash of this package's source: new code prints anew.
+    Read from package metadata, so that deciding costs no import of WeasyPrint."""
+    source = hashlib.sha256(importlib.metadata.version("weasyprint").encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
         source.update(path.read_bytes())
     return source.hexdigest()
-
-
-def read_manifest(out: Path) -> dict[str, dict]:
-    """The last build's entries whose PDF is still there, by path."""
-    files = _read_json(out / MANIFEST, {}).get("files", [])
-    return {entry["path"]: entry for entry in files
-            if isinstance(entry, dict) and "path" in entry and (out / entry["path"]).is_file()}
-
-
-def write_manifest(out: Path, release: str, entries: dict[str, dict]) -> None:
-    manifest = {"release": release, "files": [entries[path] for path in sorted(entries)]}
-    _write_atomically(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
-
-
-def _read_json(path: Path, default):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return default
-
-
-def _sha256_of_file(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return None
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside the target, then rename: never a half-written file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False) as tmp:
-        tmp.write(data)
-    os.chmod(tmp.name, 0o644)
-    os.replace(tmp.name, target)

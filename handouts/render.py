@@ -2,11 +2,14 @@
 
 One Jinja2 Environment per project (autoescape, StrictUndefined: a misspelt variable is an
 error, not a blank on a patient's sheet). Every URL in the body is checked against the sandbox
-here, where the Markdown line is still known, before anything is printed.
+here, where the Markdown line is still known, before anything is printed. So is raw HTML: the
+look of a sheet belongs to ``styles/`` and ``templates/``, so content may hold only the few
+harmless inline tags of RAW_HTML_ALLOWED, and no ``style`` attribute.
 """
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from html.parser import HTMLParser
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import jinja2
 import markdown
+from babel import Locale
 from babel.dates import format_date
 from markupsafe import Markup
 
@@ -22,10 +26,28 @@ from .config import PAPERS, Clinic, Emergency, Project
 from .content import Handout
 from .errors import BuildError, ConfigError
 
+#: Raw HTML a content author may write: line breaks, super- and subscripts, abbreviations.
+#: Everything else (``<style>``, ``<div>``, ``<img>``, ``<script>``...) is refused at its line.
+RAW_HTML_ALLOWED = {"br": (), "wbr": (), "sup": (), "sub": (), "abbr": ("title",)}
+
 TEMPLATE = "handout.html"
 MARKDOWN_EXTENSIONS = ["admonition", "attr_list", "sane_lists", "smarty"]
 #: Stylesheets in cascade order; an edition's layer comes last and only overrides.
 STYLESHEETS = ("styles/fonts.css", "styles/tokens.css", "styles/print.css")
+
+
+@dataclass(frozen=True)
+class Personal:
+    """What staff write in for one patient. Printed as text (never markup), never stored."""
+
+    patient: str = ""
+    treatment_date: str = ""
+    next_visit: str = ""
+    clinician: str = ""
+    note: str = ""
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, name.name) for name in fields(self))
 
 
 @dataclass(frozen=True)
@@ -44,9 +66,11 @@ class SheetContext:
     keywords: str
     stylesheets: tuple[str, ...]
     logo: str
+    personal: Personal  # empty on the sheets built into dist/: they get write-in lines
 
 
-def render_html(project: Project, handout: Handout, edition: str, paper: str) -> str:
+def render_html(project: Project, handout: Handout, edition: str, paper: str,
+                personal: Personal | None = None) -> str:
     """The complete HTML document of one handout edition, ready for printing."""
     context = SheetContext(
         handout=handout,
@@ -57,10 +81,11 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str) ->
         lang=handout.lang,
         edition=edition,
         paper=PAPERS[paper],
-        updated=format_date(handout.updated, format="long", locale=handout.lang),
+        updated=format_date(handout.updated, format="long", locale=Locale.parse(handout.lang, sep="-")),
         keywords=", ".join([*handout.slug.split("-"), project.config.clinic.name]),
         stylesheets=stylesheets(edition),
         logo=project.config.clinic.logo,
+        personal=personal or Personal(),
     )
     template_dir = project.root / "templates"
     try:
@@ -76,8 +101,16 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str) ->
 
 
 def markdown_to_html(project: Project, handout: Handout) -> Markup:
-    """The body as HTML; any link or image outside the sandbox is an error at its line."""
-    html = markdown.markdown(handout.body, extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    """The body as HTML; raw HTML beyond a few inline tags, or any link or image outside the
+    sandbox, is an error at its line."""
+    converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    html = converter.convert(handout.body)
+    for raw in converter.htmlStash.rawHtmlBlocks:  # what the author wrote as HTML, verbatim
+        refuse_raw_html(handout, str(raw))
+    if match := re.search(r"<[a-z0-9]+[^>]*\sstyle=", html):  # attr_list's {: style="..." }
+        raise BuildError(handout.path, "expected no style attribute in content; the look of a sheet "
+                                       "belongs to styles/ (use a class instead)",
+                         handout.line_of("style="))
     for url in _urls(html):
         if url.startswith("#") or url.split(":", 1)[0].lower() in sandbox.INERT_LINK_SCHEMES:
             continue
@@ -86,6 +119,26 @@ def markdown_to_html(project: Project, handout: Handout) -> Markup:
         except sandbox.SandboxViolation as violation:
             raise BuildError(handout.path, str(violation), handout.line_of(url))
     return Markup(html)
+
+
+def refuse_raw_html(handout: Handout, raw: str) -> None:
+    """Raise at the line of the first tag or attribute outside RAW_HTML_ALLOWED."""
+    parser = _TagCollector()
+    parser.feed(raw)
+    parser.close()
+    for tag, attributes in parser.tags:
+        allowed = RAW_HTML_ALLOWED.get(tag)
+        if allowed is None:
+            what, needle = f"the HTML tag <{tag}>", f"<{tag}"
+        elif extra := [name for name in attributes if name not in allowed]:
+            what, needle = f"the attribute {extra[0]!r} on <{tag}>", f"{extra[0]}="
+        else:
+            continue
+        allowed_tags = ", ".join(f"<{name}>" for name in RAW_HTML_ALLOWED)
+        raise BuildError(handout.path, f"expected Markdown, found {sandbox.excerpt(what, 60)}; content "
+                                       f"may use only {allowed_tags} as HTML (images go in as "
+                                       f"![alt text](file), the look belongs to styles/)",
+                         handout.line_of(needle) or handout.line_of(raw.strip()[:20]))
 
 
 def images_without_alt(handout: Handout) -> list[BuildError]:
@@ -121,10 +174,14 @@ def environment(template_dir: Path) -> jinja2.Environment:
 def template_strings(root: Path, lang: str) -> dict:
     """The words of the page itself (labels, footer, emergency lines) in one language."""
     path = root / "templates" / "strings" / f"{lang}.toml"
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if sandbox.file_kind(path) == "nothing":
         raise ConfigError(path, f"no template strings for language {lang!r}; expected this file")
+    try:
+        return tomllib.loads(sandbox.read_file(root, path, 1024 * 1024).decode("utf-8"))
+    except sandbox.UnreadableFile as problem:
+        raise ConfigError(path, str(problem)) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(path, f"expected UTF-8 text, found byte {error.object[error.start]:#04x}")
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(path, f"TOML syntax error: {error}")
 
@@ -134,11 +191,35 @@ def keep_together(value: str) -> str:
     return str(value).replace(" ", "\u00a0")
 
 
+#: Characters that could end a CSS string, a rule or the <style> element a value sits in.
+_CSS_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f"\'\\{}<>&;\u2028\u2029]')
+
+
 def css_string(value: str) -> Markup:
-    """A value as a quoted CSS string, safe inside a <style> element."""
-    escaped = (str(value).replace("\\", "\\\\").replace('"', '\\"')
-               .replace("\n", "\\a ").replace("<", "\\3c "))
+    """A value as a quoted CSS string that nothing in it can leave: line breaks, quotes,
+    backslashes, braces and ``<`` all become CSS escapes such as ``\\d `` (the space ends one)."""
+    escaped = _CSS_UNSAFE.sub(lambda m: f"\\{ord(m[0]):x} ", str(value).replace("\x00", "\ufffd"))
     return Markup(f'"{escaped}"')
+
+
+class _TagCollector(HTMLParser):
+    """Every tag in a piece of HTML with its attribute names (comments are harmless)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[str]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, [name for name, _ in attrs]))
+
+    def handle_endtag(self, tag):
+        self.tags.append((tag, []))
+
+    def handle_decl(self, decl):
+        self.tags.append(("!" + decl.split()[0].lower() if decl.split() else "!", []))
+
+    def handle_pi(self, data):
+        self.tags.append(("?", []))
 
 
 class _URLCollector(HTMLParser):

@@ -6,7 +6,7 @@ import sys
 
 from handouts.config import load_project
 from handouts.content import load_handout
-from handouts.pipeline import Job, render_pdf
+from handouts.pipeline import render_sheet
 
 from conftest import ROOT, run
 
@@ -103,11 +103,9 @@ def test_missing_project_is_a_clear_error(tmp_path):
     assert "handouts.toml: no handouts.toml here" in result.stderr
 
 
-def test_render_pdf_works_in_memory_and_writes_nothing(project):
+def test_the_render_gate_works_in_memory_and_writes_nothing(project):
     before = sorted(path for path in project.rglob("*"))
-    loaded = load_project(project)
-    handout = load_handout(project / "content/en/ketamine-aftercare.md", "en")
-    printed = render_pdf(loaded, Job(handout, "standard", "letter"))
-    assert printed.data.startswith(b"%PDF-") and printed.pages == 1
-    assert not printed.warnings and not printed.violations
+    sheet = render_sheet(load_project(project), "ketamine-aftercare", "en", "standard", "letter")
+    assert sheet.data.startswith(b"%PDF-") and sheet.pages == 1
+    assert not sheet.warnings
     assert sorted(path for path in project.rglob("*")) == before
