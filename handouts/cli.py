@@ -57,7 +57,7 @@ def main(ctx: click.Context, root: Path) -> None:
 
 @main.command()
 @click.argument("slugs", nargs=-1, metavar="[SLUG]...")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+@click.option("--out", type=click.Path(path_type=Path), default=Path("dist"),
               show_default=True, help="Folder for the PDFs and manifest.json (relative to the project).")
 @click.option("--paper", metavar="|".join(PAPERS), help=f"Paper size: {' or '.join(PAPERS)} (default from handouts.toml).")
 @click.option("--edition", "editions", multiple=True, metavar="EDITION",

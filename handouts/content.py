@@ -21,7 +21,7 @@ STATUSES = ("approved", "draft")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 VERSION = re.compile(r"^\d+(\.\d+)*$")
 #: A patient sheet is a few kilobytes; anything near this is a mistake (and would print for minutes).
-MAX_CONTENT_BYTES = 256 * 1024
+MAX_CONTENT_BYTES = 128 * 1024
 #: Front matter is flat ``key: value`` lines; nothing in it needs to nest deeper than this.
 MAX_YAML_DEPTH = 4
 #: Lists and quotes nest at most this deep: three levels are plenty on paper, and Markdown's
@@ -97,6 +97,8 @@ def load_all(content_dir: Path, languages: tuple[str, ...]) -> tuple[list[Handou
                 handouts.append(load_handout(path, lang))
             except ContentError as error:
                 errors.append(error)
+            except Exception as error:  # whatever the file holds, the other sheets still load
+                errors.append(ContentError(path, f"could not be read: {error.__class__.__name__}"))
     return handouts, errors
 
 
@@ -187,11 +189,11 @@ class _FrontMatterLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _Refused(problem="anchors and aliases (& and *) are not used in front matter; "
-                                   "write each value out", problem_mark=event.start_mark)
+            raise _Refused(problem="expected plain values, found a YAML anchor or alias (& or *); "
+                                   "front matter needs none, so write each value out", problem_mark=event.start_mark)
         if self.depth >= MAX_YAML_DEPTH:
-            raise _Refused(problem=f"values nested more than {MAX_YAML_DEPTH} deep; expected "
-                                   f"'key: value' lines", problem_mark=event.start_mark)
+            raise _Refused(problem=f"expected 'key: value' lines, found values nested more than "
+                                   f"{MAX_YAML_DEPTH} deep", problem_mark=event.start_mark)
         self.depth += 1
         try:
             return super().compose_node(parent, index)
@@ -229,8 +231,8 @@ def _parse_front_matter(path: Path, front: str, first_line: int) -> tuple[dict, 
         if problem == "mapping values are not allowed here":
             problem += " (text that holds ': ' needs quotes around it)"
         context = f" {error.context}" if error.context else ""
-        kind = "YAML not used in front matter" if isinstance(error, _Refused) else "YAML syntax error"
-        raise ContentError(path, f"{kind}: {problem}{context}",
+        kind = "" if isinstance(error, _Refused) else "YAML syntax error: "
+        raise ContentError(path, f"{kind}{problem}{context}",
                            offset + mark.line + 1 if mark else first_line)
     except yaml.YAMLError as error:  # the reader's complaint about a character: no mark
         raise ContentError(path, f"YAML could not read the front matter: {error}", first_line)

@@ -12,9 +12,9 @@ import click
 
 def display_path(path: Path | str) -> str:
     """The path as the user would type it: relative to the working directory when inside it."""
-    path = Path(path)
+    path = Path(os.path.abspath(path))  # the name as given: a link is named, never followed
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.relative_to(Path(os.path.abspath(os.getcwd()))))
     except ValueError:
         return os.fspath(path)
 

@@ -131,13 +131,15 @@ def print_sheet(project: Project, job: Job, *, strict: bool = False,
     from . import pdf  # imports WeasyPrint: only a sheet that is really printed pays for it
 
     check_personal(personal)
-    missing_alt = render.images_without_alt(job.handout)  # a tagged PDF needs alt text
-    if missing_alt:
-        raise missing_alt[0]
-    html = render.render_html(project, job.handout, job.edition, job.paper, personal)
     try:
+        html = render.render_html(project, job.handout, job.edition, job.paper, personal)
+        missing_alt = render.images_without_alt(job.handout)  # a tagged PDF needs alt text
+        if missing_alt:
+            raise missing_alt[0]
         printed = pdf.print_pdf(project.root, html)
-    except Exception as error:  # a WeasyPrint failure is this sheet's, never the caller's crash
+    except InputError:
+        raise
+    except Exception as error:  # a Markdown or WeasyPrint failure is this sheet's, never a crash
         logger.debug("printing %s failed", job.path, exc_info=True)
         raise BuildError(job.handout.path, f"could not print {job.path}: {error.__class__.__name__}: "
                                            f"{sandbox.excerpt(str(error))} (run with -vv for details)")

@@ -82,9 +82,10 @@ def read_file(root: Path, path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     with os.fdopen(descriptor, "rb") as file:
         if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):  # swapped after the check above
             raise UnreadableFile("expected a regular file, found something else")
+        size = os.fstat(file.fileno()).st_size
         data = file.read(limit + 1)
     if len(data) > limit:
-        raise UnreadableFile(f"is larger than {_size(limit)}; expected a much smaller file")
+        raise UnreadableFile(f"expected a file of at most {_size(limit)}, found {_size(max(size, len(data)))}")
     return data
 
 
@@ -109,8 +110,8 @@ def file_kind(path: Path) -> str:
     return "a device"
 
 
-def _size(limit: int) -> str:
-    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+def _size(size: int) -> str:
+    return f"{size / (1024 * 1024):.3g} MiB" if size >= 1024 * 1024 else f"{size / 1024:.3g} KiB"
 
 
 def excerpt(text: str, limit: int = 80) -> str:

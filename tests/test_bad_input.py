@@ -31,6 +31,19 @@ CONTENT_CASES = [
     ("image-http", 8, ["'https://example.org/logo.png' is outside the project"]),
     ("link-http", 8, ["'http://example.org/ketamine' is outside the project"]),
     ("glyph-outside-font", 8, ["expected only characters the project's fonts have, found ✓"]),
+    ("emoji-outside-font", 8, ["expected only characters the project's fonts have, found 😀"]),
+    ("impossible-date", 4, ["updated: expected a real date as YYYY-MM-DD, found '2026-02-30'"]),
+    ("max-pages-zero", 6, ["max_pages: expected a whole number of pages, 1 or more, found 0"]),
+    ("control-character-bel", 2, ["expected text, found the control character U+0007 (BEL)"]),
+    ("control-character-nul", 8, ["expected text, found the control character U+0000 (NUL)"]),
+    ("yaml-alias-bomb", 6, ["expected plain values, found a YAML anchor or alias"]),
+    ("yaml-deep-nesting", 6, ["expected 'key: value' lines, found values nested more than 4 deep"]),
+    ("yaml-duplicate-key", 6, ["'title' is given twice (first on line 2)"]),
+    ("list-nested-too-deep", 14, ["a list nested too deep; expected at most 6 levels"]),
+    ("quote-nested-too-deep", 8, ["a quote nested too deep; expected at most 6 levels"]),
+    ("raw-html-style", 10, ["expected Markdown, found the HTML tag <style>"]),
+    ("raw-html-image", 8, ["expected Markdown, found the HTML tag <img>"]),
+    ("style-attribute", 9, ["expected no style attribute in content"]),
 ]
 
 
@@ -114,6 +127,13 @@ PROJECT_CASES = [
     ("config/unknown-key.toml", "handouts.toml", 7, ["unknown key in [clinic] 'phon'",
                                                       "did you mean 'phone'"]),
     ("config/unknown-paper.toml", "handouts.toml", 18, ["unknown paper 'legal'", "letter, a4"]),
+    ("config/language-not-a-code.toml", "handouts.toml", 20, ["expected a language code", "'../etc'"]),
+    ("config/language-babel-does-not-know.toml", "handouts.toml", 20,
+     ["found 'qx' (no locale of that name is known)"]),
+    ("config/logo-outside-project.toml", "handouts.toml", 10, ["logo: expected an image file in assets/",
+                                                               "'../../etc/hostname' is outside the project"]),
+    ("config/logo-missing.toml", "handouts.toml", 10, ["'assets/no-such-logo.svg' does not exist"]),
+    ("config/threshold-true.toml", "handouts.toml", 27, ["[check] grade_fail: expected a number, found True"]),
     ("templates/undefined-variable.html", "templates/handout.html", 3, ["template error", "titel"]),
     ("templates/syntax-error.html", "templates/handout.html", 4, ["Expected an expression"]),
 ]
