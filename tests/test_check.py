@@ -212,3 +212,65 @@ def test_a_threshold_that_is_not_a_number(project):
     line = next(number for number, text in enumerate(config.read_text().splitlines(), start=1)
                 if text.startswith("grade_fail"))
     assert f"handouts.toml:{line}: [check] grade_fail: expected a number, found 'eight'" in result.stderr
+
+
+# --- boundaries: each would let a wrong change through if it moved by one --------------------
+
+@pytest.mark.parametrize("today, level, words", [
+    ("2026-06-01", "warning", "review is due on 2026-06-01, in 0 days"),  # due today: not yet late
+    ("2026-06-02", "error", "review was due on 2026-06-01 (1 day ago)"),  # due yesterday: late
+    ("2026-05-02", "warning", "in 30 days"),  # review_warn_days = 30 warns...
+])
+def test_review_due_today_yesterday_and_at_the_warning_edge(project, today, level, words):
+    add_sheet(project, "overdue-review")
+    result = run("-C", project, "check", "overdue-review", "--json", "--today", today)
+    [finding] = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "review"]
+    assert finding["level"] == level and words in finding["message"]
+
+
+def test_a_review_one_day_past_the_warning_edge_says_nothing(project):
+    add_sheet(project, "overdue-review")  # ...and 31 days ahead is quiet
+    result = run("-C", project, "check", "overdue-review", "--json", "--today", "2026-05-01")
+    assert not [f for f in json.loads(result.stdout)["findings"] if f["check"] == "review"]
+
+
+def test_a_reading_grade_exactly_on_the_threshold_passes(project):
+    status, report = check(project, "ketamine-aftercare")
+    grade = next(s["reading"]["score"] for s in report["handouts"] if s["lang"] == "en")
+    config = project / "handouts.toml"
+    text = config.read_text()
+    for fail_at, fails in ((grade, False), (round(grade - 0.01, 2), True)):
+        config.write_text(text.replace("grade_fail = 8 ", f"grade_fail = {fail_at} ")
+                          .replace("grade_warn = 6 ", f"grade_warn = {fail_at - 1} "))
+        status, report = check(project, "ketamine-aftercare")
+        assert bool(findings(report, "reading")) is fails, (fail_at, report["findings"])
+
+
+def test_a_translation_of_another_version_warns(project):
+    sheet = project / "content/es/ketamine-aftercare.md"
+    sheet.write_text(sheet.read_text().replace('version: "1.0"', 'version: "0.9"'))
+    status, report = check(project, "ketamine-aftercare")
+    [warning] = findings(report, "translation", "warning")
+    assert warning["path"] == "content/es/ketamine-aftercare.md" and warning["line"] == 3
+    assert "translates version 0.9, but the original is at version 1.0" in warning["message"]
+
+
+@pytest.mark.parametrize("fixture, line, words", [
+    ("emoji-outside-font", 8, "expected only characters the project's fonts have, found 😀"),
+    ("raw-html-style", 10, "expected Markdown, found the HTML tag <style>"),
+])
+def test_check_refuses_what_build_refuses(project, fixture, line, words):
+    target = add_sheet(project, fixture)
+    status, report = check(project, fixture)
+    assert status == 1
+    assert any(f["path"] == target and f["line"] == line and words in f["message"]
+               for f in report["findings"]), report["findings"]
+
+
+def test_check_refuses_a_stylesheet_that_imports_from_the_web(project):
+    css = project / "styles/print.css"
+    css.write_text('@import "https://example.org/fonts.css";\n' + css.read_text())
+    status, report = check(project, "ketamine-aftercare")
+    assert status == 1
+    assert any(f["path"] == "styles/print.css" and f["line"] == 1 and "outside the project" in f["message"]
+               for f in report["findings"]), report["findings"]

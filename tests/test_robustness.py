@@ -409,3 +409,13 @@ def test_any_front_matter_and_markdown_gives_a_clean_result(tmp_path_factory, ke
     assert "Traceback" not in result.output
     if result.exit_code == 1:
         assert "content/en/random.md" in result.stderr, result.stderr
+
+
+def test_phone_and_emergency_numbers_never_break_across_lines(built):
+    assert "\u00a0" in keep_together("(480) 555-0142") and " " not in keep_together("(480) 555-0142")
+    for pdf in sorted(built.rglob("*.pdf")):
+        with pdfplumber.open(pdf) as document:
+            lines = [line.replace("\u00a0", " ") for page in document.pages
+                     for line in (page.extract_text() or "").splitlines()]
+        assert any("(480) 555-0142" in line for line in lines), pdf
+        assert not any(line.rstrip().endswith("(480)") for line in lines), pdf
