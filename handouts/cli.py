@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,9 +68,14 @@ def main(ctx: click.Context, root: Path) -> None:
 @click.option("--release", is_flag=True, help="Refuse draft sheets: a release has only approved ones.")
 @click.option("--strict", is_flag=True, help="Treat every warning as an error (CI builds strict).")
 @click.option("--force", is_flag=True, help="Print every PDF again, even when nothing changed.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="CPUs",
+              help="Print this many PDFs at once.")
+@click.option("--html", "html_dir", type=click.Path(path_type=Path), metavar="DIR",
+              help="Write each sheet's HTML into DIR instead of printing PDFs.")
 @verbosity_options
 @click.pass_obj
-def build(options: Options, slugs, out, paper, editions, languages, release, strict, force) -> None:
+def build(options: Options, slugs, out, paper, editions, languages, release, strict, force, jobs,
+          html_dir) -> None:
     """Build every handout (or the SLUGs named) in every language and edition."""
     from . import pipeline  # imports WeasyPrint: only the commands that print pay for it
 
@@ -84,11 +90,18 @@ def build(options: Options, slugs, out, paper, editions, languages, release, str
             raise HandoutsError(f"--lang: {unknown_name('language', lang, project.config.languages)}")
     out = out if out.is_absolute() else options.root / out
     say = _sayer(options)
+    if html_dir:
+        report = pipeline.write_html(project, slugs, html_dir, paper=paper, editions=editions or None,
+                                     languages=languages or None)
+        for error in report.errors:
+            click.echo(error.message, err=True)
+        say(f"{sum(1 for r in report.results if not r.error)} HTML files in {display_path(html_dir)}/")
+        raise SystemExit(1 if report.errors else 0)
     kind = ", ".join(["release"] * release + ["strict"] * strict)
     say(f"Building into {display_path(out)}/ ({paper or project.config.paper} paper{', ' + kind if kind else ''})")
     report = pipeline.build(project, slugs, out, paper=paper, editions=editions or None,
                             languages=languages or None, release=release, strict=strict,
-                            force=force, on_result=lambda r: _show_result(options, r),
+                            force=force, jobs=jobs, on_result=lambda r: _show_result(options, r),
                             on_wait=lambda message: click.echo(message, err=True))
     for note in report.notes:
         click.echo(f"warning: {note}", err=True)
@@ -107,6 +120,9 @@ def build(options: Options, slugs, out, paper, editions, languages, release, str
         say(f"No handouts found in {', '.join(f'content/{lang}/' for lang in project.config.languages)}")
     built = sum(1 for r in report.results if not r.error)
     failed = len(report.errors)
+    if report.results and all(r.up_to_date for r in report.results) and not failed:
+        say(f"Nothing changed: {built} PDF{'s' * (built != 1)} up to date, nothing written.")
+        return
     say(f"{built} PDF{'s' * (built != 1)} ready, {failed} failed, in {report.seconds:.1f} s. "
         f"Manifest: {display_path(out / pipeline.MANIFEST)}")
     if failed:

@@ -39,6 +39,9 @@ class InputError(HandoutsError):
         location = display_path(path) + (f":{line}" if line else "")
         super().__init__(f"{location}: {message}")
 
+    def __reduce__(self):  # crosses from a build worker to the process that reports it
+        return self.__class__, (self.path, self.detail, self.line)
+
 
 class ConfigError(InputError):
     """handouts.toml is broken or asks for something that does not exist."""

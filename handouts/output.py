@@ -3,8 +3,8 @@
 Only the pipeline's last stage writes, and only here. The order of the writes is what keeps
 the manifest true whatever happens (``kill -9``, a full disk, a second build):
 
-1. the folder is locked with ``flock``, which the operating system releases when a build dies,
-   so a second build waits instead of interleaving its writes with ours;
+1. the folder itself is locked with ``flock``, which the operating system releases when a
+   build dies, so a second build waits instead of interleaving its writes with ours;
 2. before any PDF is replaced, the manifest is written without the entries of the PDFs about
    to change, so an interruption can only leave an entry out, never leave a wrong one in;
 3. each PDF is written to a temporary file and renamed over the old one;
@@ -32,7 +32,6 @@ MANIFEST = "manifest.json"
 #: Which inputs each built PDF came from, so that an unchanged one is not printed again.
 CACHE = ".handouts-cache.json"
 CACHE_FORMAT = 2
-LOCK = ".handouts.lock"
 
 
 class OutputError(HandoutsError):
@@ -70,14 +69,15 @@ class OutputFolder:
 
     def write_manifest_only(self) -> None:
         manifest = {"release": self.release, "files": [self.entries[p] for p in sorted(self.entries)]}
-        write_atomically(self.path / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+        _write_if_changed(self.path / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
 
     def finish(self) -> None:
-        """The full manifest, then the cache: the last two writes of a build."""
+        """The full manifest, then the cache: the last two writes of a build (none at all when
+        nothing changed)."""
         self.write_manifest_only()
         cache = {"format": CACHE_FORMAT, "sheets": {p: self.cache[p] for p in sorted(self.cache)
                                                     if p in self.entries}}
-        write_atomically(self.path / CACHE, json.dumps(cache, indent=1, sort_keys=True).encode())
+        _write_if_changed(self.path / CACHE, json.dumps(cache, indent=1, sort_keys=True).encode())
 
 
 @contextlib.contextmanager
@@ -94,9 +94,10 @@ def opened(out: Path, release: str, on_wait=None):
     except OSError as error:
         raise OutputError(f"{display_path(out)}: cannot create the folder: {reason(error)}") from None
     try:
-        lock = os.open(out / LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        lock = os.open(out, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
-        raise OutputError(f"{display_path(out)}: cannot write here: {reason(error)}") from None
+        raise OutputError(f"{display_path(out)}: cannot open the folder: {reason(error)}") from None
+    HELD_LOCKS.add(lock)
     try:
         _acquire(lock, out, on_wait)
         folder = OutputFolder(out, release=release)
@@ -108,20 +109,33 @@ def opened(out: Path, release: str, on_wait=None):
             raise OutputError(f"{display_path(out)}: could not write the build: {reason(error)}; "
                               f"the earlier PDFs and their manifest entries are unchanged") from None
     finally:
+        HELD_LOCKS.discard(lock)
         os.close(lock)  # releases the flock
 
 
+#: Descriptors of the folders this process has locked. A forked worker closes its copies, so
+#: that only the build itself holds a lock, and a lock dies with the build.
+HELD_LOCKS: set[int] = set()
+
+
+def release_inherited_locks() -> None:
+    """In a forked child: let go of the parent's folder locks (the parent keeps them)."""
+    for descriptor in HELD_LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+    HELD_LOCKS.clear()
+
+
 def _acquire(lock: int, out: Path, on_wait) -> None:
+    """flock the folder itself: no lock file to leave behind, and the kernel lets go of it
+    when the build ends, however it ends."""
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        holder = os.pread(lock, 32, 0).decode("ascii", "replace").strip() or "unknown"
         if on_wait:
-            on_wait(f"Another build (process {holder}) is writing {display_path(out)}/; "
+            on_wait(f"Another build is writing {display_path(out)}/ (see `fuser {display_path(out)}`); "
                     f"waiting for it to finish...")
         fcntl.flock(lock, fcntl.LOCK_EX)
-    os.ftruncate(lock, 0)
-    os.pwrite(lock, f"{os.getpid()}\n".encode(), 0)
 
 
 def read_manifest(out: Path, notes: list[str] | None = None) -> dict[str, dict]:
@@ -184,6 +198,16 @@ def sha256_of_file(path: Path) -> str | None:
             return hashlib.file_digest(file, "sha256").hexdigest()
     except OSError:
         return None
+
+
+def _write_if_changed(target: Path, data: bytes) -> None:
+    """A build with nothing to do leaves the folder exactly as it was."""
+    try:
+        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    write_atomically(target, data)
 
 
 def write_atomically(target: Path, data: bytes) -> None:

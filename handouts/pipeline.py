@@ -13,19 +13,26 @@ before WeasyPrint is even imported, so a build with nothing to do costs almost n
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import dataclasses
 import functools
 import hashlib
 import importlib.metadata
 import logging
+import multiprocessing
+import os
 import re
+import signal
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import content, output, render, sandbox
 from .config import CONFIG_FILE, PAPERS, Project
 from .content import Handout
-from .errors import BuildError, ContentError, HandoutsError, InputError, unknown_name
+from .errors import BuildError, ContentError, HandoutsError, InputError, display_path, unknown_name
 from .render import Personal
 
 logger = logging.getLogger(__name__)
@@ -52,6 +59,9 @@ class PageBudgetError(BuildError):
     def __init__(self, path, message, line, pages: int):
         super().__init__(path, message, line)
         self.pages = pages
+
+    def __reduce__(self):
+        return self.__class__, (self.path, self.detail, self.line, self.pages)
 
 
 @dataclass(frozen=True)
@@ -268,10 +278,11 @@ class BuildReport:
 
 def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: str | None = None,
           editions=None, languages=None, release: bool = False, strict: bool = False,
-          force: bool = False, on_result=None, on_wait=None) -> BuildReport:
+          force: bool = False, jobs: int = 1, on_result=None, on_wait=None) -> BuildReport:
     """Build every selected handout in every language and edition; write PDFs and the manifest.
 
-    A release build refuses drafts: when any selected sheet is a draft it writes nothing."""
+    A release build refuses drafts: when any selected sheet is a draft it writes nothing.
+    ``jobs`` processes print at once; the bytes are the same whatever their number."""
     started = time.perf_counter()
     report = BuildReport(out=Path(out))
     handouts, report.content_errors = load_selection(project, selection, languages)
@@ -279,19 +290,21 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
         report.refused_drafts = [draft_error(project, h) for h in handouts if h.is_draft]
         if report.refused_drafts:
             return report
-    jobs = plan(handouts, paper or project.config.paper, editions or project.config.editions)
+    planned = plan(handouts, paper or project.config.paper, editions or project.config.editions)
     with output.opened(report.out, project.release, on_wait) as folder:
         report.notes = folder.notes
         inputs = Inputs(project)
-        keys = {job.path: inputs.key(job, strict) for job in jobs}
-        fresh = {job.path for job in jobs if not force and inputs.up_to_date(folder, job, keys[job.path])}
+        keys = {job.path: inputs.key(job, strict) for job in planned}
+        fresh = {job.path for job in planned
+                 if not force and inputs.up_to_date(folder, job, keys[job.path])}
         previous = {path: folder.entries[path] for path in keys if path in folder.entries}
         folder.forget(path for path in keys if path not in fresh)
-        for job in jobs:
+        printed = printing(project, [job for job in planned if job.path not in fresh], strict, jobs)
+        for job in planned:
             if job.path in fresh:
                 result = Result(job, 0.0, entry=folder.entries[job.path], up_to_date=True)
             else:
-                result = make(project, job, folder, strict, keys[job.path], inputs)
+                result = write(folder, *next(printed), keys[job.path])
                 if result.error and job.path in previous:  # its old PDF is untouched: keep its entry
                     folder.entries[job.path] = previous[job.path]
             report.results.append(result)
@@ -302,24 +315,101 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
     return report
 
 
-def make(project: Project, job: Job, folder: output.OutputFolder, strict: bool, key: str,
-         inputs: Inputs) -> Result:
-    """Print one job through the gate and write it; its errors become the result's error."""
+def printing(project: Project, jobs: list[Job], strict: bool, workers: int):
+    """(job, Sheet or InputError, warnings, seconds) for each job, in order: in this process,
+    or in a pool of forked workers that inherit a warm WeasyPrint and keep their fonts."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield print_for_build(project, job, strict)
+        return
+    from . import pdf  # noqa: F401  loaded before the fork, so no worker loads it again
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_start_worker,
+                             initargs=(project, strict)) as pool:
+        for future in [pool.submit(_print_in_worker, job) for job in jobs]:
+            yield future.result()
+
+
+_worker: tuple[Project, bool] | None = None  # a build worker's project and strictness
+
+
+def _start_worker(project: Project, strict: bool) -> None:
+    global _worker
+    _worker = (project, strict)
+    output.release_inherited_locks()
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """A worker whose build is killed (kill -9) goes too, instead of waiting on its queue
+    forever: Linux's PR_SET_PDEATHSIG."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 is PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the build died before we got here
+            os._exit(1)
+
+
+def _print_in_worker(job: Job):
+    project, strict = _worker
+    return print_for_build(project, job, strict)
+
+
+def print_for_build(project: Project, job: Job, strict: bool):
+    """The gate for the build: errors and warnings as values, each blamed on its own file."""
     started = time.perf_counter()
     try:
         sheet = print_sheet(project, job, strict=strict)
+    except InputError as error:
+        return job, error, (), time.perf_counter() - started
+    warnings = []
+    for warning in sheet.warnings:
+        path, line = blame_warning(project, job, sheet, warning)
+        warnings.append(BuildError(path, f"warning: {warning}", line))
+    # Only what the build writes crosses back from a worker: bytes, counts and hashes.
+    sheet = dataclasses.replace(sheet, document=None, stylesheets=())
+    return job, sheet, tuple(warnings), time.perf_counter() - started
+
+
+def write(folder: output.OutputFolder, job: Job, sheet, warnings, seconds: float, key: str) -> Result:
+    """Write one printed sheet into the folder; a print or write error becomes the result's."""
+    if isinstance(sheet, InputError):
+        return Result(job, seconds, error=sheet)
+    try:
         folder.write_pdf(job.path, sheet.data, manifest_entry(sheet),
                          {"key": key, "used": dict(sheet.used)})
-    except (InputError, output.OutputError) as error:
-        return Result(job, time.perf_counter() - started, error=error)
+    except output.OutputError as error:
+        return Result(job, seconds, error=error)
     except OSError as error:  # this PDF could not be written; the others may still be
-        failure = BuildError(folder.path / job.path, f"could not write: {output.reason(error)}")
-        return Result(job, time.perf_counter() - started, error=failure)
-    warnings = tuple(BuildError(*blame_warning(project, job, sheet, warning)[:1], f"warning: {warning}",
-                                blame_warning(project, job, sheet, warning)[1])
-                     for warning in sheet.warnings)
-    return Result(job, time.perf_counter() - started, entry=folder.entries[job.path],
-                  warnings=warnings, machine_notes=sheet.machine_notes)
+        return Result(job, seconds, error=BuildError(folder.path / job.path,
+                                                     f"could not write: {output.reason(error)}"))
+    return Result(job, seconds, entry=folder.entries[job.path], warnings=warnings,
+                  machine_notes=sheet.machine_notes)
+
+
+def write_html(project: Project, selection=(), out: Path = Path("dist/html"), *, paper=None,
+               editions=None, languages=None) -> BuildReport:
+    """Each selected sheet's HTML, as WeasyPrint prints it, into ``out``. A ``<base>`` names
+    the project's folder, so that a bare WeasyPrint prints the file as it is."""
+    report = BuildReport(out=Path(out))
+    handouts, report.content_errors = load_selection(project, selection, languages)
+    base = f'<base href="{Path(project.root).resolve().as_uri()}/">'
+    for job in plan(handouts, paper or project.config.paper, editions or project.config.editions):
+        started = time.perf_counter()
+        try:
+            html = render.render_html(project, job.handout, job.edition, job.paper)
+            target = report.out / (job.path.removesuffix(".pdf") + ".html")
+            output.write_atomically(target, html.replace("<head>", f"<head>\n  {base}", 1).encode())
+        except InputError as error:
+            report.results.append(Result(job, time.perf_counter() - started, error=error))
+            continue
+        except OSError as error:
+            raise output.OutputError(f"{display_path(report.out)}: could not write: "
+                                     f"{output.reason(error)}") from None
+        report.results.append(Result(job, time.perf_counter() - started,
+                                     entry={"path": str(target.relative_to(report.out)), "pages": 0}))
+    return report
 
 
 def load_selection(project: Project, selection, languages=None) -> tuple[list[Handout], list[InputError]]:

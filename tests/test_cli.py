@@ -26,14 +26,17 @@ def test_build_shows_a_line_per_pdf_and_a_summary(project):
 
 def test_unchanged_sheets_are_not_printed_again_unless_forced(project):
     assert run("-C", project, "build").exit_code == 0
+    written = {path: path.stat().st_mtime_ns for path in (project / "dist").rglob("*")}
     again = run("-C", project, "build")
-    assert again.stdout.count("up to date") == 8
+    assert again.stdout.count("up to date\n") == 8
+    assert "Nothing changed: 8 PDFs up to date, nothing written." in again.stdout
+    assert {path: path.stat().st_mtime_ns for path in (project / "dist").rglob("*")} == written
     forced = run("-C", project, "build", "--force")
     assert "up to date" not in forced.stdout
     page = project / "content/en/ketamine-treatment.md"
     page.write_text(page.read_text() + "\nOne more line.\n")
     edited = run("-C", project, "build")
-    assert edited.stdout.count("up to date") == 6
+    assert edited.stdout.count("up to date\n") == 6
     assert sorted(line.split()[1] for line in edited.stdout.splitlines()
                   if line.strip().startswith("ok") and "up to date" not in line) == [
         "en/ketamine-treatment-large-print.pdf", "en/ketamine-treatment.pdf"]

@@ -90,7 +90,7 @@ def test_release_refuses_drafts_and_names_them(project):
     english = run("-C", project, "build", "--release", "--lang", "en")
     assert english.exit_code == 0, english.output
     assert sorted(p.name for p in (project / "dist").iterdir()) == [
-        ".handouts-cache.json", ".handouts.lock", "en", "manifest.json"]
+        ".handouts-cache.json", "en", "manifest.json"]
 
 
 def test_a_handout_in_one_language_builds_in_that_one(project, tmp_path):
