@@ -35,6 +35,7 @@ NOISE_LEVEL = 8
 NOISE_PIXELS = 4
 HIGHLIGHT = (214, 0, 120)  # magenta: found on no sheet, so a change never hides in the brand
 BACKGROUND = (96, 96, 96)
+MARGIN, HEADER = 16, 40  # around the three pages of a changed page's picture; above them, labels
 
 
 class CannotCompare(HandoutsError):
@@ -267,15 +268,14 @@ def changed_regions(mask: Image.Image) -> list[tuple[int, int, int, int]]:
 def side_by_side(old: Image.Image, new: Image.Image, comparison: Comparison) -> Image.Image:
     """Old, new, and the new page faded with its changed pixels and regions in magenta."""
     width, height = new.size
-    margin, header = 16, 32
-    picture = Image.new("RGB", (3 * width + 4 * margin, height + header + margin), BACKGROUND)
+    picture = Image.new("RGB", (3 * width + 4 * MARGIN, height + HEADER + MARGIN), BACKGROUND)
     changes = highlighted(new, comparison)
     font = _label_font()
     draw = ImageDraw.Draw(picture)
     for column, (label, panel) in enumerate((("Old", old), ("New", new), ("Changes", changes))):
-        x = margin + column * (width + margin)
-        draw.text((x, header // 2), label, fill="white", font=font, anchor="lm")
-        picture.paste(panel, (x, header))
+        x = MARGIN + column * (width + MARGIN)
+        draw.text((x, HEADER // 2), label, fill="white", font=font, anchor="lm")
+        picture.paste(panel, (x, HEADER))
     return picture
 
 
@@ -291,7 +291,7 @@ def highlighted(page: Image.Image, comparison: Comparison) -> Image.Image:
 
 def _label_font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     try:
-        return ImageFont.load_default(size=18)
+        return ImageFont.load_default(size=26)
     except TypeError:  # Pillow built without FreeType: the small bitmap font still labels
         return ImageFont.load_default()
 

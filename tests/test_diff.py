@@ -38,10 +38,8 @@ def write_manifest(folder: Path, data: dict) -> None:
 
 def panels(image: Image.Image, page_width: int) -> list[Image.Image]:
     """The old, new and changes panels of a side-by-side picture."""
-    margin, header = 16, 32
-    return [image.crop((margin + i * (page_width + margin), header,
-                        margin + i * (page_width + margin) + page_width, image.height - margin))
-            for i in range(3)]
+    left = [diff.MARGIN + i * (page_width + diff.MARGIN) for i in range(3)]
+    return [image.crop((x, diff.HEADER, x + page_width, image.height - diff.MARGIN)) for x in left]
 
 
 def has_colour(image: Image.Image, colour, within: int = 6) -> bool:
@@ -64,7 +62,7 @@ def test_each_changed_page_has_old_new_and_highlighted_changes(colour_report):
     _, out = colour_report
     picture = Image.open(out / "pages/en/ketamine-aftercare/page-1.png").convert("RGB")
     page_width = round(8.5 * diff.DPI)
-    assert picture.size == (3 * page_width + 4 * 16, round(11 * diff.DPI) + 32 + 16)
+    assert picture.size == (3 * page_width + 4 * diff.MARGIN, round(11 * diff.DPI) + diff.HEADER + diff.MARGIN)
     old, new, changes = panels(picture, page_width)
     assert has_colour(old, OLD_BRAND) and not has_colour(old, NEW_BRAND)
     assert has_colour(new, NEW_BRAND)
