@@ -265,14 +265,15 @@ def changed_regions(mask: Image.Image) -> list[tuple[int, int, int, int]]:
     return [tuple(region) for region in regions]
 
 
-def side_by_side(old: Image.Image, new: Image.Image, comparison: Comparison) -> Image.Image:
+def side_by_side(old: Image.Image, new: Image.Image, comparison: Comparison,
+                 labels: tuple[str, str] = ("Old", "New")) -> Image.Image:
     """Old, new, and the new page faded with its changed pixels and regions in magenta."""
     width, height = new.size
     picture = Image.new("RGB", (3 * width + 4 * MARGIN, height + HEADER + MARGIN), BACKGROUND)
     changes = highlighted(new, comparison)
     font = _label_font()
     draw = ImageDraw.Draw(picture)
-    for column, (label, panel) in enumerate((("Old", old), ("New", new), ("Changes", changes))):
+    for column, (label, panel) in enumerate(zip((*labels, "Changes"), (old, new, changes))):
         x = MARGIN + column * (width + MARGIN)
         draw.text((x, HEADER // 2), label, fill="white", font=font, anchor="lm")
         picture.paste(panel, (x, HEADER))

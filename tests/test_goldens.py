@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from handouts import diff
@@ -80,11 +81,13 @@ def test_every_page_looks_as_reviewed(built, request, tmp_path):
             golden, page, comparison = mismatch.picture
             target = tmp_path / f"{mismatch.page}.png"
             target.parent.mkdir(parents=True, exist_ok=True)
-            diff.side_by_side(*diff.on_one_canvas(golden, page), comparison).save(target)
-    assert not found, (
-        "pages differ from tests/golden/ (left: golden, middle: now, right: changes), "
-        f"pictures in {tmp_path}:\n" + "\n".join(f"  {m.page}: {m.why}" for m in found)
-        + "\nIf the change is meant, run `make goldens` and commit tests/golden/.")
+            pages = diff.on_one_canvas(golden, page)
+            diff.side_by_side(*pages, comparison, labels=("Golden", "Now")).save(target)
+    if found:
+        pytest.fail("pages differ from tests/golden/ "
+                    f"pictures in {tmp_path}:\n" + "\n".join(f"  {m.page}: {m.why}" for m in found)
+                    + "\nIf the change is meant, run `make goldens` and commit tests/golden/.",
+                    pytrace=False)
 
 
 def test_goldens_catch_a_colour_change_on_every_page(recoloured):
