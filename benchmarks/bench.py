@@ -228,6 +228,7 @@ class Bench:
             for source in sources:
                 run_checked([pandoc, str(source), "--standalone", "--pdf-engine=weasyprint",
                              f"--pdf-engine-opt=--pdf-variant={PDF_VARIANT}",
+                             f"--metadata=lang:{source.parent.name}",  # PDF/UA wants a language
                              "-o", str(source.with_suffix(".pdf"))], env=environment, cwd=project)
 
         measure = self.timed("pandoc", what, pdfs, convert_all)
