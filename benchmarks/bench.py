@@ -256,7 +256,7 @@ def run_checked(command: list[str], **kwargs) -> None:
 
 
 def judge(measures: list[Measure]) -> list[Target]:
-    """The issue's targets, as ratios of figures measured in this run."""
+    """The project's targets, as ratios of figures measured in this run."""
     by_name = {measure.name: measure.seconds for measure in measures}
     one_job = by_name.get("full_jobs1")
     one_job_note = ""
