@@ -1,11 +1,13 @@
 # `make` sets up .venv/ and builds every handout into dist/; `make test` runs the tests;
-# `make check` checks the content.
+# `make check` checks the content; `make lock` refreshes requirements.lock.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: all build test check system-libs clean
+.PHONY: all build test check lock goldens bench system-libs clean
 
 all: build
 
@@ -19,11 +21,38 @@ test: system-libs $(STAMP)
 check: system-libs $(STAMP)
 	$(BIN)/handouts check
 
-# The package, its dependencies and the test tools, in the repository's own venv.
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# The package, its dependencies and the test tools, in the repository's own venv, at exactly
+# the versions (and hashes) of requirements.lock: same versions, same PDF bytes. The venv is
+# made anew when the lock changes, so nothing from an older lock stays behind.
+$(STAMP): pyproject.toml $(LOCK)
+	$(PYTHON) -m venv --clear $(VENV)
+	$(PIP) install --quiet --require-hashes -r $(LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	@$(PIP) check >/dev/null || { $(PIP) check; \
+	  echo "pyproject.toml asks for packages that $(LOCK) lacks: run 'make lock'"; exit 1; }
 	touch $@
+
+# Write requirements.lock anew from pyproject.toml (the package and its test extra), with
+# pip-tools in a venv of its own. Pins already in the lock are kept; to take the newest
+# releases that pyproject.toml allows: make lock LOCK_FLAGS=--upgrade
+LOCK_TOOLS := $(VENV)-lock
+PIP_TOOLS  := pip-tools==7.6.2
+LOCK_FLAGS ?=
+
+lock:
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check '$(PIP_TOOLS)'
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes \
+	  --allow-unsafe --strip-extras --extra test --no-emit-index-url --no-emit-find-links \
+	  $(LOCK_FLAGS) --output-file $(LOCK) pyproject.toml
+
+# Rewrite tests/golden/ from a fresh build, after a visual change has been reviewed.
+goldens: system-libs $(STAMP)
+	$(BIN)/python -m pytest tests/test_goldens.py --update-goldens -q
+
+# Build times against bare WeasyPrint and Pandoc: prints a table, writes benchmarks/results.json.
+bench: system-libs $(STAMP)
+	$(BIN)/python benchmarks/bench.py
 
 # WeasyPrint needs Pango; libharfbuzz-subset0 makes its font subsetting about 3x faster.
 # As root with apt-get we install what is missing; otherwise we say the command and go on.
@@ -46,4 +75,4 @@ system-libs:
 	fi
 
 clean:
-	rm -rf $(VENV) dist
+	rm -rf $(VENV) $(LOCK_TOOLS) dist

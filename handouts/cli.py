@@ -212,3 +212,28 @@ def _show_result(options: Options, result) -> None:
     pages = result.entry["pages"]
     state = "up to date" if result.up_to_date else f"{result.seconds:.2f} s"
     click.echo(f"  ok          {result.job.path:<40} {pages} page{'s' * (pages != 1)}  {state}")
+
+
+@main.command(name="diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("diff-report"),
+              show_default=True, help="Folder for index.html and the page images (relative to the project).")
+@click.option("--dpi", type=click.IntRange(24, 300), default=96, show_default=True,
+              help="Resolution the pages are rendered at.")
+@verbosity_options
+@click.pass_obj
+def diff_(options: Options, old, new, out, dpi) -> None:
+    """Compare two builds page by page and write a visual report.
+
+    OLD and NEW are build folders or their manifest.json (relative to the project). Exits 0 when
+    nothing changed, 1 when something did, 2 when they cannot be compared."""
+    from . import diff
+
+    old, new, out = (path if path.is_absolute() else options.root / path for path in (old, new, out))
+    report = diff.diff(old, new, out, dpi=dpi)
+    say = _sayer(options)
+    for line in diff.summary_lines(report):
+        say(line)
+    if report.changed:
+        raise SystemExit(1)

@@ -26,6 +26,11 @@ def copy_project(target: Path) -> Path:
     return target
 
 
+def pytest_addoption(parser) -> None:
+    parser.addoption("--update-goldens", action="store_true",
+                     help="Write tests/golden/ anew from this build's pages (after reviewing the change).")
+
+
 def run(*args: str):
     """Run ``handouts ARGS`` in-process and return click's result."""
     return CliRunner().invoke(main, [str(arg) for arg in args], catch_exceptions=False)
@@ -60,3 +65,20 @@ def rebuildable(built_project: Path, tmp_path: Path) -> Path:
     target = tmp_path / "project"
     shutil.copytree(built_project, target)
     return target
+
+
+RECOLOURED_BRAND = "#6a1b9a"  # purple, for the teal --brand of styles/tokens.css
+
+
+@pytest.fixture(scope="session")
+def recoloured(tmp_path_factory) -> Path:
+    """The real project built after a designer's colour change: --brand turned from teal to purple."""
+    project = copy_project(tmp_path_factory.mktemp("recoloured") / "project")
+    tokens = project / "styles/tokens.css"
+    css = tokens.read_text(encoding="utf-8")
+    assert "--brand: #0e5a63;" in css, "the brand colour this fixture changes has moved"
+    tokens.write_text(css.replace("--brand: #0e5a63;", f"--brand: {RECOLOURED_BRAND};"), encoding="utf-8")
+    out = project / "dist"
+    result = run("-C", project, "build", "--strict", "--out", out)
+    assert result.exit_code == 0, result.output
+    return out
