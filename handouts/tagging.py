@@ -12,10 +12,11 @@ come out wrong, and this post-pass (pikepdf) puts them right:
   page's, mark for mark, becomes an artifact.
 - **Continuations.** An element that crosses a page break becomes two elements, one per page:
   two ``L`` for one list, two ``LI`` for one item (the second without its ``Lbl``). The pieces
-  are joined again: the document's ``main`` (``Part``), lists, tables, and a list item whose
-  next page's piece has no label. (Markdown never writes two lists of one kind back to back,
-  so two ``L`` meeting at a page break are one list.) Paragraphs are left as they are: nothing
-  in the PDF tells a paragraph that goes on from a new one.
+  are joined again: the document's ``main`` (``Part``), lists, tables, a labelled list item
+  whose next page's piece has no label, and a box (a call-out) whose list goes on. Items
+  without bullets are kept whole by the styles. Markdown never writes two lists of one kind
+  back to back, so two ``L`` meeting at a page break are one list. Paragraphs are left as they
+  are: nothing in the PDF tells a paragraph that goes on from a new one.
 - **Word spaces.** A line break drops the space between two words, so the tagged text reads
   "ketaminetreatment". ISO 32000-1, 14.8.2.5 asks for an explicit space: a space glyph is added
   at the end of every line that goes on in the same block (not after a hyphen). It has no ink.
@@ -33,6 +34,9 @@ TJ, Tj, Tf, Tm = (pikepdf.Operator(name) for name in ("TJ", "Tj", "Tf", "Tm"))
 
 #: Elements that are the same element when two pieces meet at a page break.
 CONTINUED = {"/Part", "/L", "/Table", "/TBody", "/LBody"}
+#: Boxes that are the same box when what they hold on both sides of the break is one element
+#: (a call-out whose list goes on); two paragraphs meeting at a break cannot be told apart.
+CONTAINERS = {"/Div", "/Sect", "/BlockQuote", "/NonStruct", "/Art"}
 #: Elements inside a block of text: their lines belong to the block around them.
 INLINE = {"/Span", "/NonStruct", "/Link", "/Lbl"}
 #: A line that ends with one of these goes on without a space ("Treatment-" "resistant").
@@ -204,10 +208,17 @@ def _continues(before, after, page_of) -> bool:
         return False
     if _first_page(after, page_of) <= _last_page(before, page_of):
         return False
-    if after.S == "/LI":  # the next page's piece of an item carries no label
-        first = next(iter(_kids(after)), None)
-        return not (_is_element(first) and first.S == "/Lbl")
+    if after.S == "/LI":  # the next page's piece of a labelled item carries no label
+        return _labelled(before) and not _labelled(after)
+    if str(after.S) in CONTAINERS:  # a box is continued when what it holds is continued
+        before_kids, after_kids = _kids(before), _kids(after)
+        return bool(before_kids and after_kids) and _continues(before_kids[-1], after_kids[0], page_of)
     return str(after.S) in CONTINUED
+
+
+def _labelled(item) -> bool:
+    first = next(iter(_kids(item)), None)
+    return _is_element(first) and first.S == "/Lbl"
 
 
 def _first_page(element, page_of) -> int:
