@@ -1,7 +1,9 @@
 """Shared fixtures: a throw-away copy of the real project, its build, and the CLI."""
 from __future__ import annotations
 
+import functools
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,11 @@ def tagged_text(path) -> list[tuple[str, list[tuple[int, str]]]]:
     marks each line of a block as a sequence of its own, so a block's items are its lines
     (or the runs of a line, where a line changes font).
     """
+    return _tagged_text(str(path), Path(path).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _tagged_text(path: str, mtime: int) -> list[tuple[str, list[tuple[int, str]]]]:
     import pdfplumber
     import pikepdf
 
@@ -109,3 +116,25 @@ def tagged_text(path) -> list[tuple[str, list[tuple[int, str]]]]:
 def reading_text(path) -> str:
     """The whole tagged text as one string, blocks separated by a newline."""
     return "\n".join("".join(text for _, text in lines) for _, lines in tagged_text(path))
+
+
+@dataclass(frozen=True)
+class PageObjects:
+    width: float
+    height: float
+    chars: list
+    rects: list
+
+
+def page_objects(path) -> list[PageObjects]:
+    """Every page's characters and rectangles, read once per file by pdfplumber (read-only)."""
+    return _page_objects(str(path), Path(path).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _page_objects(path: str, mtime: int) -> list[PageObjects]:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        return [PageObjects(float(page.width), float(page.height), page.chars, page.rects)
+                for page in pdf.pages]

@@ -16,7 +16,7 @@ from handouts.content import load_handout
 from handouts.pdf import lay_out
 from handouts.render import render_html
 
-from conftest import ROOT, reading_text
+from conftest import ROOT, page_objects, reading_text
 
 PDFS = [f"{lang}/{slug}{edition}.pdf" for lang in ("en", "es")
         for slug in ("ketamine-aftercare", "ketamine-treatment") for edition in ("", "-large-print")]
@@ -45,32 +45,30 @@ def test_all_ink_is_at_least_18_pt_from_every_edge(built, name):
 
 @pytest.mark.parametrize("name", PDFS)
 def test_the_footer_is_one_line(built, name):
-    with pdfplumber.open(built / name) as pdf:
-        for number, page in enumerate(pdf.pages, start=1):
-            footer = [c for c in page.chars if c.get("tag") == "Artifact" and c["top"] > page.height / 2]
-            assert footer, f"page {number}"
-            assert max(c["top"] for c in footer) - min(c["top"] for c in footer) < 2, f"page {number}"
+    for number, page in enumerate(page_objects(built / name), start=1):
+        footer = [c for c in page.chars if c.get("tag") == "Artifact" and c["top"] > page.height / 2]
+        assert footer, f"page {number}"
+        assert max(c["top"] for c in footer) - min(c["top"] for c in footer) < 2, f"page {number}"
 
 
 @pytest.mark.parametrize("name", [n for n in PDFS if "large-print" not in n])
 def test_standard_lines_are_at_most_75_characters(built, name):
     """Every line of text, each column on its own (a gap of a few spaces splits a line)."""
     longest = []
-    with pdfplumber.open(built / name) as pdf:
-        for page in pdf.pages:
-            rows: dict[int, list] = {}
-            for char in page.chars:
-                if char.get("tag") != "Artifact":
-                    rows.setdefault(round(char["top"]), []).append(char)
-            for chars in rows.values():
-                chars.sort(key=lambda c: c["x0"])
-                line = chars[0]["text"]
-                for before, char in zip(chars, chars[1:]):
-                    if char["x0"] - before["x1"] > 3 * char["size"]:
-                        longest.append(line.rstrip())
-                        line = ""
-                    line += char["text"]
-                longest.append(line.rstrip())
+    for page in page_objects(built / name):
+        rows: dict[int, list] = {}
+        for char in page.chars:
+            if char.get("tag") != "Artifact":
+                rows.setdefault(round(char["top"]), []).append(char)
+        for chars in rows.values():
+            chars.sort(key=lambda c: c["x0"])
+            line = chars[0]["text"]
+            for before, char in zip(chars, chars[1:]):
+                if char["x0"] - before["x1"] > 3 * char["size"]:
+                    longest.append(line.rstrip())
+                    line = ""
+                line += char["text"]
+            longest.append(line.rstrip())
     assert max(map(len, longest)) <= MEASURE, max(longest, key=len)
     assert max(map(len, longest)) >= 55  # a measure, not a narrow strip
 
@@ -122,23 +120,21 @@ def test_every_sheet_has_the_questions_block(built, name):
         assert text.count(words) == 1, words
     # Lines to write on, drawn in their own colour (a border is drawn as two filled rectangles).
     colour = tuple(round(int(WRITE_IN[i:i + 2], 16) / 255, 3) for i in (1, 3, 5))
-    with pdfplumber.open(built / name) as pdf:
-        rules = {(number, round(r["top"])) for number, page in enumerate(pdf.pages) for r in page.rects
-                 if tuple(round(v, 3) for v in r["non_stroking_color"] or ()) == colour
-                 and r["width"] >= 120}
+    rules = {(number, round(r["top"])) for number, page in enumerate(page_objects(built / name))
+             for r in page.rects
+             if tuple(round(v, 3) for v in r["non_stroking_color"] or ()) == colour and r["width"] >= 120}
     assert len(rules) >= 4
 
 
 @pytest.mark.parametrize("name", [n for n in PDFS if "large-print" in n])
 def test_the_last_page_carries_text_not_boxes_alone(built, name):
     """The sheet's last page has more than the questions block: at least two lines of text."""
-    with pdfplumber.open(built / name) as pdf:
-        last = pdf.pages[-1]
-        body = [c for c in last.chars if c.get("tag") != "Artifact" and round(c["size"]) == 18
-                and c["non_stroking_color"] not in ((1,), (1, 1, 1))]
-        questions = min(c["top"] for c in last.chars if c["text"] == QUESTIONS[name[:2]][0][0]
-                        and round(c["size"]) > 18)
-        assert len({round(c["top"]) for c in body if c["top"] < questions}) >= 2
+    last = page_objects(built / name)[-1]
+    body = [c for c in last.chars if c.get("tag") != "Artifact" and round(c["size"]) == 18
+            and c["non_stroking_color"] not in ((1,), (1, 1, 1))]
+    questions = min(c["top"] for c in last.chars if c["text"] == QUESTIONS[name[:2]][0][0]
+                    and round(c["size"]) > 18)
+    assert len({round(c["top"]) for c in body if c["top"] < questions}) >= 2
 
 
 @pytest.mark.parametrize("name", PDFS)
