@@ -101,3 +101,31 @@ def test_clinic_facts_live_only_in_handouts_toml(fact):
             if path.is_file() and path.suffix in (".html", ".md", ".css", ".toml"):
                 assert fact not in path.read_text(encoding="utf-8"), f"{fact!r} in {path}"
     assert fact in (ROOT / "handouts.toml").read_text()
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_overview_helps_the_reader_act(lang):
+    """Key points near the top, steps written for the reader, and the terms it uses defined."""
+    text = (ROOT / f"content/{lang}/ketamine-treatment.md").read_text(encoding="utf-8")
+    body = text.split("\n---\n", 1)[1]
+    key_points = {"en": '!!! note "Key points"', "es": '!!! note "Puntos clave"'}[lang]
+    assert body.index(key_points) < body.index("\n## ")  # before the first section
+    actions = {"en": ["Bring a list of all the medicines you take.", "Ask the specialist",
+                      "Write your questions in the box"],
+               "es": ["Traiga una lista de todos los medicamentos que toma.", "Pregúntele al especialista",
+                      "Escriba sus preguntas en el cuadro"]}[lang]
+    definitions = {"en": ["antidepressants (medicines for depression)", "psychotherapy (talk therapy)",
+                          "A specialist is", "complex regional pain syndrome (CRPS), a pain problem",
+                          "(neuropathic pain)", "anxiety, depression and flashbacks"],
+                   "es": ["antidepresivos (medicamentos para la depresión)", "Un especialista es",
+                          "(SDRC), un problema de dolor", "(dolor neuropático)"]}[lang]
+    for words in actions + definitions:
+        assert words in body, words
+    for trimmed in ("anesthetic", "anestésico", "receptor"):  # history and mechanism, left out
+        assert trimmed not in body
+
+
+def test_the_aftercare_sheet_says_what_to_do_with_a_prescribed_sedative():
+    text = (ROOT / "content/en/ketamine-aftercare.md").read_text(encoding="utf-8")
+    assert "If a doctor prescribed you a sedative, ask us before you skip or stop it." in text
+    assert '!!! checklist "Your recovery checklist"' in text
