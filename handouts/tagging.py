@@ -136,10 +136,13 @@ def _is_element(kid) -> bool:
     return isinstance(kid, pikepdf.Dictionary) and "/S" in kid
 
 
-def _parent_tree(tree: pikepdf.Dictionary) -> dict[int, pikepdf.Object]:
-    """StructParents key -> the page's array of MCID owners (or an annotation's owner)."""
+def _parent_tree(tree: pikepdf.Dictionary) -> dict:
+    """StructParents key -> the page's array of MCID owners (or an annotation's owner); and
+    under "nums", the parent tree's own array, to change an annotation's owner in."""
     numbers = tree.ParentTree.Nums
-    return {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
+    parents: dict = {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
+    parents["nums"] = numbers
+    return parents
 
 
 def _marked_content(element, page_of, page=None):
@@ -186,13 +189,13 @@ def _join_continuations(element, page_of, parents) -> None:
     joined = []
     for kid in _kids(element):
         if joined and _continues(joined[-1], kid, page_of):
-            _absorb(joined[-1], kid, page_of, parents)
+            _absorb(joined[-1], kid, parents)
         elif (element.S == "/Document" and len(joined) > 1 and _is_element(joined[-1])
               and _first_page(joined[-1], page_of) > _first_page(joined[-2], page_of)
               and _continues(joined[-2], kid, page_of)):
             # The rest of a float that went on to the next page comes out at the top, between
             # the two pieces of the element around it: it is read after that element instead.
-            _absorb(joined[-2], kid, page_of, parents)
+            _absorb(joined[-2], kid, parents)
         else:
             joined.append(kid)
     if "/K" in element and len(joined) != len(_kids(element)):
@@ -231,7 +234,7 @@ def _last_page(element, page_of) -> int:
     return max(pages)
 
 
-def _absorb(element, piece, page_of, parents) -> None:
+def _absorb(element, piece, parents) -> None:
     """Move the kids of ``piece`` (the next page's part of ``element``) into ``element``."""
     kids = _kids(element)
     for kid in _kids(piece):
@@ -240,10 +243,17 @@ def _absorb(element, piece, page_of, parents) -> None:
         elif not isinstance(kid, pikepdf.Dictionary):  # a bare MCID belongs to piece's page
             kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=piece.Pg, MCID=int(kid))
             _set_owner(parents, piece.Pg, int(kid.MCID), element)
-        elif kid.get("/Type") == "/OBJR" and "/StructParent" in kid.Obj:
-            parents[int(kid.Obj.StructParent)] = element
+        elif kid.get("/Type") == "/OBJR" and "/StructParent" in kid.Obj:  # a link's annotation
+            _set_annotation_owner(parents, int(kid.Obj.StructParent), element)
         kids.append(kid)
     element.K = pikepdf.Array(kids)
+
+
+def _set_annotation_owner(parents, key: int, element) -> None:
+    numbers = parents["nums"]
+    for index in range(0, len(numbers), 2):
+        if int(numbers[index]) == key:
+            numbers[index + 1] = element
 
 
 def _set_owner(parents, page_object, mcid: int, element) -> None:
