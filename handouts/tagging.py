@@ -1,42 +1,391 @@
-"""Finish WeasyPrint's tagged PDF/UA-1 output: running headers and footers become artifacts.
+"""Finish WeasyPrint's tagged PDF/UA-1 output: what it leaves wrong for a screen reader.
 
-WeasyPrint 70 marks the text of page-margin boxes (our running header, footer and page
-numbers) with marked-content IDs but leaves them out of the structure tree (its tags.py says
-so: PDF 1.7 has no artifact elements in the tree). A screen reader then meets orphaned content.
-PDF/UA wants page furniture marked as ``/Artifact`` instead, so this rewrites exactly the
-marked content that no structure element reaches, and drops its parent-tree entries.
+WeasyPrint 70 builds the structure tree page by page, from the boxes on each page. Four things
+come out wrong, and this post-pass (pikepdf) puts them right:
+
+- **Page furniture.** The text of page-margin boxes (running header, footer, page numbers) is
+  marked content that no structure element reaches (PDF 1.7 has no artifact elements). It is
+  rewritten as ``/Artifact``.
+- **Repeats.** A fixed box (the draft band) is drawn on every page and tagged on every page, so
+  it is read out once per page, between two list items if a list crosses the break. The first
+  page's copy stays in the tree; a later page's element whose marked content repeats the first
+  page's, mark for mark, becomes an artifact.
+- **Continuations.** An element that crosses a page break becomes two elements, one per page:
+  two ``L`` for one list, two ``LI`` for one item (the second without its ``Lbl``). The pieces
+  are joined again: the document's ``main`` (``Part``), lists, tables, a labelled list item
+  whose next page's piece has no label, and a box (a call-out) whose list goes on. Items
+  without bullets are kept whole by the styles. Markdown never writes two lists of one kind
+  back to back, so two ``L`` meeting at a page break are one list. Paragraphs are left as they
+  are: nothing in the PDF tells a paragraph that goes on from a new one.
+- **Word spaces.** A line break drops the space between two words, so the tagged text reads
+  "ketaminetreatment". ISO 32000-1, 14.8.2.5 asks for an explicit space: a space glyph is added
+  at the end of every line that goes on in the same block (not after a hyphen). It has no ink.
 """
 from __future__ import annotations
 
 import io
+import re
+from dataclasses import dataclass, field
 
 import pikepdf
 
-BDC = pikepdf.Operator("BDC")
+BDC, BMC, EMC = pikepdf.Operator("BDC"), pikepdf.Operator("BMC"), pikepdf.Operator("EMC")
+TJ, Tj, Tf, Tm = (pikepdf.Operator(name) for name in ("TJ", "Tj", "Tf", "Tm"))
+
+#: Elements that are the same element when two pieces meet at a page break.
+CONTINUED = {"/Part", "/L", "/Table", "/TBody", "/LBody"}
+#: Boxes that are the same box when what they hold on both sides of the break is one element
+#: (a call-out whose list goes on); two paragraphs meeting at a break cannot be told apart.
+CONTAINERS = {"/Div", "/Sect", "/BlockQuote", "/NonStruct", "/Art"}
+#: Elements inside a block of text: their lines belong to the block around them.
+INLINE = {"/Span", "/NonStruct", "/Link", "/Lbl"}
+#: A line that ends with one of these goes on without a space ("Treatment-" "resistant").
+NO_SPACE_AFTER = {" ", "\u00a0", "-", "\u2010", "\u00ad", "/"}
 
 
-def mark_page_furniture_as_artifacts(data: bytes) -> bytes:
-    """The same PDF, with every marked-content sequence outside the structure tree an artifact."""
+@dataclass
+class _Marked:
+    """One marked-content sequence of a page: where its operators are, how it starts."""
+
+    begin: int  # index of its BDC
+    end: int  # index of its EMC
+    y: float | None = None  # baseline of its first text
+    size: float = 0.0
+    last_show: int | None = None  # index of its last TJ or Tj
+    last_font: pikepdf.Name | None = None
+
+
+@dataclass
+class _Page:
+    page: pikepdf.Page
+    instructions: list[list]  # [operands, operator]
+    marked: dict[int, _Marked] = field(default_factory=dict)
+    changed: bool = False
+
+
+def finish_tagging(data: bytes) -> bytes:
+    """The same PDF with its tagging finished: furniture and repeats as artifacts, pieces of one
+    element joined across page breaks, and a space at the end of every line that goes on."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         tree = pdf.Root.StructTreeRoot
-        reachable = _reachable_elements(tree)
+        pages = [_read_page(page) for page in pdf.pages]
+        page_of = {page.obj.objgen: number for number, page in enumerate(pdf.pages)}
         parents = _parent_tree(tree)
-        for page in pdf.pages:
-            mcid_parents = parents.get(int(page.obj.get("/StructParents", -1)))
-            if mcid_parents is None:
-                continue
-            orphans = {mcid for mcid, element in enumerate(mcid_parents)
-                       if not isinstance(element, pikepdf.Dictionary)
-                       or element.objgen not in reachable}
-            if orphans:
-                _rewrite_as_artifacts(pdf, page, orphans)
-                for mcid in orphans:
-                    mcid_parents[mcid] = None  # a null: no element owns it now
+        for document in _kids(tree):
+            _detach_repeats(document, pages, page_of)
+            _join_continuations(document, page_of, parents)
+        _add_word_spaces(pdf, tree, pages, page_of)
+        _mark_orphans_as_artifacts(pdf, tree, pages, parents)
+        for page in pages:
+            if page.changed:
+                page.page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(
+                    [pikepdf.ContentStreamInstruction(operands, operator)
+                     for operands, operator in page.instructions]))
         output = io.BytesIO()
         # Same inputs, same bytes: the /ID is derived from the content, never from the clock.
         pdf.save(output, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return output.getvalue()
+
+
+#: The name the printing stage has called this by since it only marked page furniture.
+mark_page_furniture_as_artifacts = finish_tagging
+
+
+# Reading the pages.
+
+def _read_page(page: pikepdf.Page) -> _Page:
+    """The page's operators, and each marked-content sequence's place and first baseline."""
+    result = _Page(page, [[list(i.operands), i.operator] for i in pikepdf.parse_content_stream(page)])
+    open_sequences: list[int | None] = []  # MCID (or None for BMC / no MCID) per nesting level
+    font = None
+    for index, (operands, operator) in enumerate(result.instructions):
+        if operator in (BDC, BMC):
+            mcid = None
+            if operator == BDC and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
+                mcid = int(operands[1].MCID)
+                result.marked[mcid] = _Marked(begin=index, end=index)
+            open_sequences.append(mcid)
+        elif operator == EMC and open_sequences:
+            mcid = open_sequences.pop()
+            if mcid is not None:
+                result.marked[mcid].end = index
+        elif operator == Tf:
+            font = operands[0]
+        current = next((m for m in reversed(open_sequences) if m is not None), None)
+        if current is None:
+            continue
+        marked = result.marked[current]
+        if operator == Tm and marked.y is None:
+            marked.y = float(operands[5])
+        elif operator == Tf and not marked.size:
+            marked.size = float(operands[1])
+        elif operator in (TJ, Tj):
+            marked.last_show, marked.last_font = index, font
+    return result
+
+
+def _kids(element) -> list:
+    kids = element.get("/K")
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+
+
+def _is_element(kid) -> bool:
+    return isinstance(kid, pikepdf.Dictionary) and "/S" in kid
+
+
+def _parent_tree(tree: pikepdf.Dictionary) -> dict:
+    """StructParents key -> the page's array of MCID owners (or an annotation's owner); and
+    under "nums", the parent tree's own array, to change an annotation's owner in."""
+    numbers = tree.ParentTree.Nums
+    parents: dict = {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)}
+    parents["nums"] = numbers
+    return parents
+
+
+def _marked_content(element, page_of, page=None):
+    """(page number, MCID) of every marked-content sequence under ``element``, in order."""
+    if "/Pg" in element:
+        page = page_of.get(element.Pg.objgen, page)
+    for kid in _kids(element):
+        if _is_element(kid):
+            yield from _marked_content(kid, page_of, page)
+        elif isinstance(kid, pikepdf.Dictionary) and "/MCID" in kid:  # a marked-content reference
+            yield page_of.get(kid.Pg.objgen, page) if "/Pg" in kid else page, int(kid.MCID)
+        elif not isinstance(kid, pikepdf.Dictionary):
+            yield page, int(kid)
+
+
+# Repeats of fixed boxes.
+
+def _detach_repeats(document, pages: list[_Page], page_of) -> None:
+    """Leave out of the tree each later page's element that repeats first-page marked content."""
+    first = {_signature(pages[0], mcid) for mcid in pages[0].marked}
+    kept = []
+    for kid in _kids(document):
+        content = list(_marked_content(kid, page_of)) if _is_element(kid) else []
+        repeated = content and all(page > 0 and _signature(pages[page], mcid) in first
+                                   for page, mcid in content)
+        if not repeated:
+            kept.append(kid)
+    document.K = pikepdf.Array(kept)
+
+
+def _signature(page: _Page, mcid: int) -> bytes:
+    """What a marked-content sequence draws, without its own BDC (whose MCID differs)."""
+    marked = page.marked.get(mcid)
+    if marked is None:
+        return b""
+    return pikepdf.unparse_content_stream(
+        [pikepdf.ContentStreamInstruction(operands, operator)
+         for operands, operator in page.instructions[marked.begin + 1:marked.end]])
+
+
+# Pieces of one element on two pages.
+
+def _join_continuations(element, page_of, parents) -> None:
+    joined = []
+    for kid in _kids(element):
+        if joined and _continues(joined[-1], kid, page_of):
+            _absorb(joined[-1], kid, parents)
+        elif (element.S == "/Document" and len(joined) > 1 and _is_element(joined[-1])
+              and _first_page(joined[-1], page_of) > _first_page(joined[-2], page_of)
+              and _continues(joined[-2], kid, page_of)):
+            # The rest of a float that went on to the next page comes out at the top, between
+            # the two pieces of the element around it: it is read after that element instead.
+            _absorb(joined[-2], kid, parents)
+        else:
+            joined.append(kid)
+    if "/K" in element and len(joined) != len(_kids(element)):
+        element.K = pikepdf.Array(joined)
+    for kid in joined:
+        if _is_element(kid):
+            _join_continuations(kid, page_of, parents)
+
+
+def _continues(before, after, page_of) -> bool:
+    """Is ``after`` the next page's piece of ``before``?"""
+    if not (_is_element(before) and _is_element(after)) or before.S != after.S:
+        return False
+    if _first_page(after, page_of) <= _last_page(before, page_of):
+        return False
+    if after.S == "/LI":  # the next page's piece of a labelled item carries no label
+        return _labelled(before) and not _labelled(after)
+    if str(after.S) in CONTAINERS:  # a box is continued when what it holds is continued
+        before_kids, after_kids = _kids(before), _kids(after)
+        return bool(before_kids and after_kids) and _continues(before_kids[-1], after_kids[0], page_of)
+    return str(after.S) in CONTINUED
+
+
+def _labelled(item) -> bool:
+    first = next(iter(_kids(item)), None)
+    return _is_element(first) and first.S == "/Lbl"
+
+
+def _first_page(element, page_of) -> int:
+    return page_of.get(element.Pg.objgen, -1) if "/Pg" in element else -1
+
+
+def _last_page(element, page_of) -> int:
+    pages = [_first_page(element, page_of)]
+    pages += [_last_page(kid, page_of) for kid in _kids(element) if _is_element(kid)]
+    return max(pages)
+
+
+def _absorb(element, piece, parents) -> None:
+    """Move the kids of ``piece`` (the next page's part of ``element``) into ``element``."""
+    kids = _kids(element)
+    for kid in _kids(piece):
+        if _is_element(kid):
+            kid.P = element
+        elif not isinstance(kid, pikepdf.Dictionary):  # a bare MCID belongs to piece's page
+            kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=piece.Pg, MCID=int(kid))
+            _set_owner(parents, piece.Pg, int(kid.MCID), element)
+        elif kid.get("/Type") == "/OBJR" and "/StructParent" in kid.Obj:  # a link's annotation
+            _set_annotation_owner(parents, int(kid.Obj.StructParent), element)
+        kids.append(kid)
+    element.K = pikepdf.Array(kids)
+
+
+def _set_annotation_owner(parents, key: int, element) -> None:
+    numbers = parents["nums"]
+    for index in range(0, len(numbers), 2):
+        if int(numbers[index]) == key:
+            numbers[index + 1] = element
+
+
+def _set_owner(parents, page_object, mcid: int, element) -> None:
+    owners = parents.get(int(page_object.get("/StructParents", -1)))
+    if isinstance(owners, pikepdf.Array) and mcid < len(owners):
+        owners[mcid] = element
+
+
+# Spaces at line ends.
+
+def _add_word_spaces(pdf: pikepdf.Pdf, tree, pages: list[_Page], page_of) -> None:
+    """A space glyph after the last word of each line that the same block goes on from."""
+    fonts: dict[tuple[int, str], dict[bytes, str]] = {}
+    for block in _blocks(tree):
+        sequence = [(page, mcid) for page, mcid in _block_content(block, page_of)
+                    if page is not None and mcid in pages[page].marked]
+        for (page, mcid), (next_page, next_mcid) in zip(sequence, sequence[1:]):
+            line, following = pages[page].marked[mcid], pages[next_page].marked[next_mcid]
+            if line.last_show is None or following.y is None or line.y is None:
+                continue
+            same_line = next_page == page and abs(following.y - line.y) < max(line.size, 1) / 3
+            if same_line:
+                continue
+            _append_space(pages[page], line, fonts, page)
+
+
+def _blocks(element):
+    """Every element that holds a block of text: not an inline one."""
+    for kid in _kids(element):
+        if _is_element(kid):
+            if str(kid.S) not in INLINE:
+                yield kid
+            yield from _blocks(kid)
+
+
+def _block_content(block, page_of, page=None):
+    """(page, MCID) of the block's own text: inline kids included, nested blocks not."""
+    if "/Pg" in block:
+        page = page_of.get(block.Pg.objgen, page)
+    for kid in _kids(block):
+        if _is_element(kid):
+            if str(kid.S) in INLINE:
+                yield from _block_content(kid, page_of, page)
+        elif isinstance(kid, pikepdf.Dictionary) and "/MCID" in kid:
+            yield page_of.get(kid.Pg.objgen, page) if "/Pg" in kid else page, int(kid.MCID)
+        elif not isinstance(kid, pikepdf.Dictionary):
+            yield page, int(kid)
+
+
+def _append_space(page: _Page, line: _Marked, fonts, number: int) -> None:
+    operands, operator = page.instructions[line.last_show]
+    font_name = line.last_font
+    resources = page.page.obj.Resources.Font
+    if font_name is None or font_name not in resources:
+        return
+    to_unicode = _to_unicode(fonts, number, font_name, resources[font_name])
+    strings = [item for item in (operands[0] if operator == TJ else [operands[0]])
+               if isinstance(item, pikepdf.String)]
+    if not strings:
+        return
+    last_code = bytes(strings[-1])[-2:]
+    if to_unicode.get(last_code, "")[-1:] in NO_SPACE_AFTER:
+        return
+    space = next((code for code, text in to_unicode.items() if text == " "), None)
+    if space is None:
+        space_font = next((name for name, font in resources.items()
+                           if " " in _to_unicode(fonts, number, name, font).values()), None)
+        if space_font is None:
+            return
+        space = next(code for code, text in _to_unicode(fonts, number, space_font,
+                                                        resources[space_font]).items() if text == " ")
+        size = line.size or 1
+        page.instructions[line.last_show + 1:line.last_show + 1] = [
+            [[pikepdf.Name(space_font), size], Tf], [[pikepdf.Array([pikepdf.String(space)])], TJ]]
+        _shift(page, line.last_show, 2)
+    elif operator == TJ:
+        operands[0].append(pikepdf.String(space))
+    else:
+        operands[0] = pikepdf.String(bytes(operands[0]) + space)
+    page.changed = True
+
+
+def _shift(page: _Page, after: int, count: int) -> None:
+    """Keep the recorded operator positions right after inserting ``count`` operators."""
+    for marked in page.marked.values():
+        for name in ("begin", "end", "last_show"):
+            value = getattr(marked, name)
+            if value is not None and value > after:
+                setattr(marked, name, value + count)
+
+
+_BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+_BFRANGE = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+
+
+def _to_unicode(cache, page: int, name, font) -> dict[bytes, str]:
+    """Character code -> text, from the font's /ToUnicode CMap."""
+    key = font.objgen if font.objgen != (0, 0) else (page, str(name))
+    if key not in cache:
+        mapping: dict[bytes, str] = {}
+        if "/ToUnicode" in font:
+            cmap = font.ToUnicode.read_bytes()
+            for block in re.findall(rb"beginbfrange(.*?)endbfrange", cmap, re.S):
+                for low, high, start in _BFRANGE.findall(block):
+                    width, first = len(low) // 2, int(start, 16)
+                    for offset, code in enumerate(range(int(low, 16), int(high, 16) + 1)):
+                        mapping[code.to_bytes(width, "big")] = chr(first + offset)
+            for block in re.findall(rb"beginbfchar(.*?)endbfchar", cmap, re.S):
+                for code, text in _BFCHAR.findall(block):
+                    mapping[bytes.fromhex(code.decode())] = bytes.fromhex(text.decode()).decode("utf-16-be")
+        cache[key] = mapping
+    return cache[key]
+
+
+# Page furniture.
+
+def _mark_orphans_as_artifacts(pdf, tree, pages: list[_Page], parents) -> None:
+    """Marked content that no element of the tree reaches becomes a pagination artifact."""
+    reachable = _reachable_elements(tree)
+    for page in pages:
+        owners = parents.get(int(page.page.obj.get("/StructParents", -1)))
+        if not isinstance(owners, pikepdf.Array):
+            continue
+        for mcid, owner in enumerate(owners):
+            if isinstance(owner, pikepdf.Dictionary) and owner.objgen in reachable:
+                continue
+            owners[mcid] = None  # a null: no element owns it now
+            marked = page.marked.get(mcid)
+            if marked is not None:
+                page.instructions[marked.begin] = [
+                    [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name.Pagination)], BDC]
+                page.changed = True
 
 
 def _reachable_elements(tree: pikepdf.Dictionary) -> set[tuple[int, int]]:
@@ -50,28 +399,3 @@ def _reachable_elements(tree: pikepdf.Dictionary) -> set[tuple[int, int]]:
             seen.add(element.objgen)
         stack.extend(_kids(element))
     return seen
-
-
-def _kids(element: pikepdf.Dictionary) -> list:
-    kids = element.get("/K")
-    if kids is None:
-        return []
-    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
-
-
-def _parent_tree(tree: pikepdf.Dictionary) -> dict[int, pikepdf.Array]:
-    """StructParents key -> the array that maps a page's MCIDs to their elements."""
-    numbers = tree.ParentTree.Nums
-    return {int(numbers[i]): numbers[i + 1] for i in range(0, len(numbers), 2)
-            if isinstance(numbers[i + 1], pikepdf.Array)}
-
-
-def _rewrite_as_artifacts(pdf: pikepdf.Pdf, page: pikepdf.Page, mcids: set[int]) -> None:
-    instructions = []
-    for operands, operator in pikepdf.parse_content_stream(page):
-        if (operator == BDC and len(operands) == 2 and isinstance(operands[1], pikepdf.Dictionary)
-                and int(operands[1].get("/MCID", -1)) in mcids):
-            operands = [pikepdf.Name.Artifact,
-                        pikepdf.Dictionary(Type=pikepdf.Name.Pagination)]
-        instructions.append((operands, operator))
-    page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))

@@ -1,7 +1,9 @@
 """Shared fixtures: a throw-away copy of the real project, its build, and the CLI."""
 from __future__ import annotations
 
+import functools
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,79 @@ def recoloured(tmp_path_factory) -> Path:
     result = run("-C", project, "build", "--strict", "--out", out)
     assert result.exit_code == 0, result.output
     return out
+
+
+def tagged_text(path) -> list[tuple[str, list[tuple[int, str]]]]:
+    """What a screen reader meets, block by block, in structure order: (tag, [(page, line)]).
+
+    The text of each marked-content sequence comes from pdfplumber (which decodes the fonts);
+    the order and the grouping come from the structure tree, read with pikepdf. WeasyPrint
+    marks each line of a block as a sequence of its own, so a block's items are its lines
+    (or the runs of a line, where a line changes font).
+    """
+    return _tagged_text(str(path), Path(path).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _tagged_text(path: str, mtime: int) -> list[tuple[str, list[tuple[int, str]]]]:
+    import pdfplumber
+    import pikepdf
+
+    texts: dict[tuple[int, int], str] = {}
+    with pdfplumber.open(path) as pdf:
+        for number, page in enumerate(pdf.pages):
+            for char in page.chars:
+                if char.get("mcid") is not None and char.get("tag") != "Artifact":
+                    key = (number, char["mcid"])
+                    texts[key] = texts.get(key, "") + char["text"]
+    inline = {"/Span", "/NonStruct", "/Link"}
+    blocks: list[tuple[str, list[tuple[int, str]]]] = []
+    with pikepdf.open(path) as pdf:
+        page_of = {page.obj.objgen: number for number, page in enumerate(pdf.pages)}
+
+        def walk(element, page, block):
+            if "/Pg" in element:
+                page = page_of.get(element.Pg.objgen, page)
+            if str(element.S) not in inline:
+                block = (str(element.S), [])
+                blocks.append(block)
+            kids = element.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]):
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    walk(kid, page, block)
+                elif isinstance(kid, pikepdf.Dictionary) and "/MCID" in kid:
+                    kid_page = page_of.get(kid.Pg.objgen, page) if "/Pg" in kid else page
+                    block[1].append((kid_page, texts.get((kid_page, int(kid.MCID)), "")))
+                elif not isinstance(kid, pikepdf.Dictionary):
+                    block[1].append((page, texts.get((page, int(kid)), "")))
+
+        for document in pdf.Root.StructTreeRoot.K:
+            walk(document, None, None)
+    return [block for block in blocks if block[1]]
+
+
+def reading_text(path) -> str:
+    """The whole tagged text as one string, blocks separated by a newline."""
+    return "\n".join("".join(text for _, text in lines) for _, lines in tagged_text(path))
+
+
+@dataclass(frozen=True)
+class PageObjects:
+    width: float
+    height: float
+    chars: list
+    rects: list
+
+
+def page_objects(path) -> list[PageObjects]:
+    """Every page's characters and rectangles, read once per file by pdfplumber (read-only)."""
+    return _page_objects(str(path), Path(path).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _page_objects(path: str, mtime: int) -> list[PageObjects]:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        return [PageObjects(float(page.width), float(page.height), page.chars, page.rects)
+                for page in pdf.pages]

@@ -66,7 +66,8 @@ def test_page_furniture_is_artifact_and_all_else_is_in_the_tree(built, name):
                     assert owners[mcid].objgen in reachable, f"{name}: MCID {mcid} is orphaned"
     with pdfplumber.open(built / name) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
-            furniture = "".join(c["text"] for c in page.chars if c.get("tag") == "Artifact")
+            furniture = "".join(c["text"] for c in page.chars
+                                if c.get("tag") == "Artifact").replace("\xa0", " ")
             page_word = {"en": "Page", "es": "Página"}[name[:2]]
             of = {"en": "of", "es": "de"}[name[:2]]
             assert f"{page_word} {number} {of} {len(pdf.pages)}" in furniture

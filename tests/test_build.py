@@ -45,12 +45,13 @@ def test_every_page_is_us_letter_and_numbered(built):
         reader = PdfReader(built / name)
         for number, page in enumerate(reader.pages, start=1):
             assert tuple(round(float(v), 2) for v in page.mediabox[2:]) == LETTER
-            assert f"Page {number} of {len(reader.pages)}" in page.extract_text()
+            assert f"Page {number} of {len(reader.pages)}" in page.extract_text().replace("\xa0", " ")
 
 
-def test_footer_names_the_handout_version_and_date(built):
+def test_footer_names_the_handout_and_version_and_the_sheet_its_date(built):
     text = text_of(built / "en/ketamine-aftercare.pdf")
-    assert "After your ketamine treatment · Version 1.0 · Updated November 27, 2026" in text
+    assert "After your ketamine treatment · Version 1.1 Page 1 of 1" in text  # the footer, one line
+    assert "Version 1.1 Updated November 27, 2026" in text  # the masthead, once
 
 
 def test_a4_when_asked(project, tmp_path):
@@ -119,7 +120,7 @@ def test_manifest_lists_every_file_with_its_hash(built):
         assert entry["lang"] == lang
         assert entry["edition"] == ("large-print" if name.endswith("-large-print") else "standard")
         assert entry["handout"] == name.removesuffix("-large-print")
-        assert entry["paper"] == "letter" and entry["version"] == "1.0"
+        assert entry["paper"] == "letter" and entry["version"] == "1.1"
         assert entry["status"] == {"en": "approved", "es": "draft"}[lang]
 
 

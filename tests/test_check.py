@@ -79,11 +79,11 @@ def test_the_text_report_has_a_row_per_sheet_and_a_summary():
 def test_a_sheet_at_grade_14_fails_at_its_hardest_sentence(project):
     target = add_sheet(project, "hard-reading")
     message = the_failure(project, "hard-reading", "reading", target, 8)
-    assert "reads at Flesch-Kincaid grade 13.9; expected 8 or below" in message
+    assert "reads at Flesch-Kincaid grade 15.2; expected 8 or below" in message
     assert "Hardest sentence" in message and "comprehensive evaluation" in message
     text = run("-C", project, "check", "hard-reading", "--today", TODAY)
     assert text.exit_code == 1
-    assert f"{target}:8: error: reads at Flesch-Kincaid grade 13.9" in text.stdout
+    assert f"{target}:8: error: reads at Flesch-Kincaid grade 15.2" in text.stdout
 
 
 def test_grade_thresholds_come_from_handouts_toml(project):

@@ -34,7 +34,7 @@ def test_unchanged_sheets_are_not_printed_again_unless_forced(project):
     forced = run("-C", project, "build", "--force")
     assert "up to date" not in forced.stdout
     page = project / "content/en/ketamine-treatment.md"
-    page.write_text(page.read_text() + "\nOne more line.\n")
+    page.write_text(page.read_text().replace("Bring a list", "Bring the list"))
     edited = run("-C", project, "build")
     assert edited.stdout.count("up to date\n") == 6
     assert sorted(line.split()[1] for line in edited.stdout.splitlines()
@@ -70,9 +70,9 @@ def test_list_shows_each_handout_in_each_language_with_its_pages(project):
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["HANDOUT", "LANG", "VERSION", "STATUS", "UPDATED", "PAGES",
                                 "(standard/large-print)"]
-    assert lines[1].split() == ["ketamine-aftercare", "en", "1.0", "approved", "2026-11-27", "1/3"]
-    assert lines[2].split() == ["ketamine-aftercare", "es", "1.0", "draft", "2026-11-27", "1/3"]
-    assert lines[3].split()[:5] == ["ketamine-treatment", "en", "1.0", "approved", "2026-11-27"]
+    assert lines[1].split() == ["ketamine-aftercare", "en", "1.1", "approved", "2026-11-27", "1/3"]
+    assert lines[2].split() == ["ketamine-aftercare", "es", "1.1", "draft", "2026-11-27", "2/4"]
+    assert lines[3].split()[:5] == ["ketamine-treatment", "en", "1.1", "approved", "2026-11-27"]
     assert "Missing" not in result.stdout
 
 

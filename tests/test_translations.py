@@ -36,7 +36,7 @@ def test_spanish_sheets_speak_spanish_throughout(built, name):
         assert f"Página {number} de {len(texts)}" in text
     whole = " ".join(texts)
     for words in ("¿Tiene preguntas?", "Llámenos al (480) 555-0142.", "Busque ayuda de inmediato",
-                  "llame al 911", "Versión 1.0", "Actualizado el 27 de noviembre de 2026",
+                  "llame al 911", "Versión 1.1", "Actualizado el 27 de noviembre de 2026",
                   "Información para pacientes".upper() if "large-print" not in name
                   else "Información para pacientes"):
         assert words in whole, words
@@ -71,7 +71,9 @@ def test_approved_sheets_carry_no_draft_mark(built):
 
 def test_an_english_draft_is_marked_in_english(project, tmp_path):
     sheet = project / "content/en/ketamine-treatment.md"
-    sheet.write_text(sheet.read_text().replace("status: approved", "status: draft"))
+    # The band takes room at the top of every page: a draft may need a page more.
+    sheet.write_text(sheet.read_text().replace("status: approved", "status: draft")
+                     .replace("max_pages: 2", "max_pages: 3").replace("max_pages_large: 5", "max_pages_large: 6"))
     assert run("-C", project, "build", "ketamine-treatment", "--lang", "en", "--out", tmp_path).exit_code == 0
     for text in page_texts(tmp_path / "en/ketamine-treatment.pdf"):
         assert DRAFT_MARK["en"] in text
@@ -105,3 +107,34 @@ def test_unknown_language_on_the_command_line(project):
     result = run("-C", project, "build", "--lang", "fr")
     assert result.exit_code == 1
     assert "--lang: unknown language 'fr'; expected one of: en, es" in result.stderr
+
+
+#: A bilingual reader's notes on the Spanish drafts: the wording to avoid, and what replaces it.
+SPANISH_NOTES = [
+    ("en su lugar", "en vez de la ketamina"),
+    ("dolor de los nervios", "dolor causado por daño en los nervios (dolor neuropático)"),
+    ("bajar la preocupación", "reducir la ansiedad, la tristeza (depresión) y los flashbacks"),
+    ("terapia de conversación", "psicoterapia"),
+    ("otros cuidados", "otros tratamientos"),
+    ("etapas", "episodios"),
+    ("buena para usted", "adecuada para usted"),
+    ("nombra", "menciona"),
+    ("envíe un texto", "mande un mensaje de texto"),
+]
+
+
+@pytest.mark.parametrize("avoid, use", SPANISH_NOTES, ids=[use for _, use in SPANISH_NOTES])
+def test_spanish_wording_follows_the_bilingual_review(avoid, use):
+    text = " ".join(path.read_text(encoding="utf-8") for path in
+                    [*(ROOT / "content/es").glob("*.md"), STRINGS / "es.toml"])
+    assert avoid not in text
+    assert use in text
+
+
+def test_the_24_hour_rule_says_after_the_treatment_in_spanish():
+    text = (ROOT / "content/es/ketamine-aftercare.md").read_text(encoding="utf-8")
+    sentences = [line for line in text.splitlines() if "24 horas" in line]
+    assert len(sentences) == 3  # the checklist, the heading, the paragraph
+    assert all("24 horas después del tratamiento" in line for line in sentences)
+    assert "equipo de atención médica" in (ROOT / "content/es/ketamine-treatment.md").read_text()
+    assert " tú " not in text and " tu " not in text  # usted, never tú
