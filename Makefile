@@ -32,7 +32,8 @@ $(STAMP): pyproject.toml $(LOCK)
 	  echo "pyproject.toml asks for packages that $(LOCK) lacks: run 'make lock'"; exit 1; }
 	touch $@
 
-# Write requirements.lock anew from pyproject.toml (the package and its test extra), with
+# Write requirements.lock anew from pyproject.toml (the package, its test extra and its build
+# backend, so that the package itself installs from locked setuptools too), with
 # pip-tools in a venv of its own. Pins already in the lock are kept; to take the newest
 # releases that pyproject.toml allows: make lock LOCK_FLAGS=--upgrade
 LOCK_TOOLS := $(VENV)-lock
@@ -43,7 +44,7 @@ lock:
 	$(PYTHON) -m venv $(LOCK_TOOLS)
 	$(LOCK_TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check '$(PIP_TOOLS)'
 	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes \
-	  --allow-unsafe --strip-extras --extra test --no-emit-index-url --no-emit-find-links \
+	  --allow-unsafe --strip-extras --extra test --all-build-deps --no-emit-index-url --no-emit-find-links \
 	  $(LOCK_FLAGS) --output-file $(LOCK) pyproject.toml
 
 # Rewrite tests/golden/ from a fresh build, after a visual change has been reviewed.
