@@ -39,13 +39,15 @@ from .sheets import PREVIEW_SCALE, THUMB_SCALE, Sheets
 HERE = Path(__file__).parent
 #: A form of five short fields is a few hundred bytes; anything past this is refused unread.
 MAX_BODY = 16 * 1024
+#: A wrong access code is answered this late (seconds), to slow down guessing.
+WRONG_CODE_DELAY = 1.0
 #: How long a live preview's event stream waits for a change before the browser reconnects.
 EVENT_WAIT_SECONDS = 25
 PAPER_NAMES = {"letter": "US Letter", "a4": "A4"}
 FIELDS = {  # the form's fields: label, hint
     "patient": ("Patient's name", "As the patient likes to be called."),
-    "treatment_date": ("Treatment date", "For example: December 3, 2026"),
-    "next_visit": ("Next appointment", "Day, date and time, for example: Thursday, December 10, 9:30 am"),
+    "treatment_date": ("Treatment date", "Short, for example: Nov 27"),
+    "next_visit": ("Next appointment", "Day, date and time, for example: Thu Dec 10, 9:30 am"),
     "clinician": ("Clinician", "Who the patient can ask for."),
     "note": ("Note for the patient", "A short note, at most 500 characters."),
 }
@@ -150,7 +152,8 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
                 raise cannot_print(error)
             raise Problem(400, "The sheet would not fit on its pages",
                           f"With what you wrote in, this sheet needs {error.pages} pages, more than it "
-                          f"may have. Shorten the note, or choose large print.")
+                          f"may have. Shorten what you typed (the note first, then dates such as "
+                          f"'Dec 10, 9:30 am'), or choose large print, which has room for it.")
         except InputError as error:
             if personal and "characters the project's fonts have" in error.detail:
                 raise Problem(400, "Some characters cannot be printed",
@@ -259,7 +262,7 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
             response.set_cookie(security.COOKIE, gate.cookie(), max_age=security.COOKIE_DAYS * 86400,
                                 httponly=True, samesite="strict")
             return response
-        await asyncio.sleep(1)  # slows down guessing
+        await asyncio.sleep(WRONG_CODE_DELAY)
         return page(request, "access.html", status=401, wrong=True)
 
     async def problem(request: Request, error: Problem):
@@ -330,6 +333,8 @@ class AccessGate:
 async def read_form(request: Request) -> dict[str, str]:
     """A URL-encoded form body, refused past MAX_BODY bytes before it is read to the end."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not kind and request.headers.get("content-length", "0") == "0":
+        return {}  # a bare POST: a plain sheet
     if kind != "application/x-www-form-urlencoded":
         raise Problem(415, "Please send the form from the web page",
                       "Expected the form's fields as application/x-www-form-urlencoded.")

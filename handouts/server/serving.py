@@ -69,7 +69,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def watch(root: Path, out: Path, strict: bool, say) -> None:
+def watch(root: Path, out: Path, strict: bool, say, stop: threading.Event | None = None) -> None:
     """Build now, then again after every change: one line per PDF printed anew."""
     from .. import pipeline
 
@@ -97,7 +97,7 @@ def watch(root: Path, out: Path, strict: bool, say) -> None:
     folders = ", ".join(f"{name}/" for name in watching.WATCHED_FOLDERS)
     say(f"Watching {folders} and handouts.toml; rebuilding into {out}/. Ctrl+C stops.")
     build("start")
-    stop = threading.Event()
+    stop = stop or threading.Event()
     try:
         for paths in watching.changes(root, stop):
             build(", ".join(paths[:3]) + (" ..." if len(paths) > 3 else ""))
