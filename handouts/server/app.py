@@ -149,7 +149,7 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
             raise Problem(400, "Please check the form", field_message(error), "")
         except PageBudgetError as error:
             if not personal:
-                raise cannot_print(error)
+                raise cannot_print(error, sheets.root)
             raise Problem(400, "The sheet would not fit on its pages",
                           f"With what you wrote in, this sheet needs {error.pages} pages, more than it "
                           f"may have. Shorten what you typed (the note first, then dates such as "
@@ -159,7 +159,7 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
                 raise Problem(400, "Some characters cannot be printed",
                               "The sheet's font cannot draw some of the characters you typed. Type the "
                               "details with plain letters and digits, or write them in by hand.")
-            raise cannot_print(error)
+            raise cannot_print(error, sheets.root)
         handout = sheet.job.handout
         await run_in_threadpool(log.record, handout.slug, handout.lang, edition, paper, handout.version,
                                 handout.status, bool(personal))
@@ -181,7 +181,8 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
     async def print_log(request: Request):
         counts, recent, total = await run_in_threadpool(lambda: (log.counts(), log.recent(), log.total()))
         return page(request, "log.html", counts=counts, recent=recent, total=total,
-                    language_name=language_name, edition_name=edition_name)
+                    language_name=language_name, edition_name=edition_name,
+                    paper_name=lambda name: PAPER_NAMES.get(name, name))
 
     async def print_log_csv(request: Request):
         data = await run_in_threadpool(log.csv)
@@ -199,7 +200,7 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
     def preview_state(request: Request, lang, slug, edition, paper, render, seconds=None) -> dict:
         query = urllib.parse.urlencode({"edition": edition, "paper": paper, "g": render.generation})
         return {"generation": render.generation, "pages": render.pages,
-                "error": render.error.message if render.error else None,
+                "error": located(render.error, sheets.root) if render.error else None,
                 "warnings": list(render.warnings), "seconds": seconds,
                 "images": [f"/preview/{lang}/{slug}/page-{n}.png?{query}" for n in range(1, render.pages + 1)]}
 
@@ -224,7 +225,7 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
             png = await run_in_threadpool(sheets.page_png, render, number, PREVIEW_SCALE)
         except IndexError:
             raise not_found(f"The sheet has {render.pages} page{'s' * (render.pages != 1)}"
-                            + (f"; it does not print now: {render.error.message}" if render.error else "."))
+                            + (f"; it does not print now: {located(render.error, sheets.root)}" if render.error else "."))
         return Response(png, media_type="image/png", headers={"Cache-Control": "no-cache"})
 
     async def preview_events(request: Request):
@@ -275,7 +276,7 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
             error.status_code, "That did not work", str(error.detail)))
 
     async def config_error(request: Request, error: InputError):
-        return page(request, "problem.html", status=500, problem=cannot_print(error))
+        return page(request, "problem.html", status=500, problem=cannot_print(error, sheets.root))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -375,10 +376,22 @@ def field_message(error: PersonalFieldError) -> str:
     return f"{label}: {rest.replace('expected', 'use', 1)}."
 
 
-def cannot_print(error: InputError) -> Problem:
+def cannot_print(error: InputError, root: Path | None = None) -> Problem:
     return Problem(500, "This sheet cannot be printed right now",
                    "Something in the sheet's files is wrong. Print the copy from the folder of "
-                   "printed sheets instead, and tell whoever looks after the handouts:", error.message)
+                   "printed sheets instead, and tell whoever looks after the handouts:", located(error, root))
+
+
+def located(error: InputError, root: Path | None = None) -> str:
+    """``path:line: message`` with the path as the project names it (content/en/x.md)."""
+    path = error.path
+    for base in filter(None, (root, Path.cwd())):
+        try:
+            path = error.path.resolve().relative_to(Path(base).resolve())
+            break
+        except ValueError:
+            continue
+    return f"{path.as_posix()}{f':{error.line}' if error.line else ''}: {error.detail}"
 
 
 def same_origin(request: Request) -> None:
