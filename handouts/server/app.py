@@ -39,6 +39,9 @@ from .sheets import PREVIEW_SCALE, THUMB_SCALE, Sheets
 HERE = Path(__file__).parent
 #: A form of five short fields is a few hundred bytes; anything past this is refused unread.
 MAX_BODY = 16 * 1024
+#: Prints made at once. WeasyPrint holds the GIL, so more only share the same core(s): with
+#: two at a time the first of twenty waiting prints is done in a tenth of the time, not last.
+PRINTS_AT_ONCE = 2
 #: A wrong access code is answered this late (seconds), to slow down guessing.
 WRONG_CODE_DELAY = 1.0
 #: How long a live preview's event stream waits for a change before the browser reconnects.
@@ -70,6 +73,7 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
     pages = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                                undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     gate = security.AccessCode(access_code) if access_code else None
+    printing = asyncio.Semaphore(PRINTS_AT_ONCE)
 
     def page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
         html = pages.get_template(template).render(
@@ -141,8 +145,9 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
             raise not_found()
         personal = Personal(**{name: clean(form.get(name, ""), name) for name in FIELDS})
         try:
-            sheet = await run_in_threadpool(render_sheet, sheets.require_project(), slug, lang, edition,
-                                            paper, personal=personal)
+            async with printing:
+                sheet = await run_in_threadpool(render_sheet, sheets.require_project(), slug, lang,
+                                                edition, paper, personal=personal)
         except UnknownSheet as error:
             raise not_found(error.format_message())
         except PersonalFieldError as error:
