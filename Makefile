@@ -7,15 +7,19 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: all build test check lock goldens bench system-libs clean
+.PHONY: all build test check lock goldens bench system-libs browser-tools serve clean
 
 all: build
 
 build: system-libs $(STAMP)
 	$(BIN)/handouts build
 
-test: system-libs $(STAMP)
+test: system-libs browser-tools $(STAMP)
 	$(BIN)/python -m pytest
+
+# The staff's print page and the designers' live preview, on http://127.0.0.1:8000/.
+serve: system-libs $(STAMP)
+	$(BIN)/handouts serve
 
 # Reading level, reviews, translations, alt text, contrast and page budgets.
 check: system-libs $(STAMP)
@@ -75,5 +79,21 @@ system-libs:
 	  fi; \
 	fi
 
+# The end-to-end tests drive Debian's Chromium (Playwright's own browser download does not
+# work offline) and inject axe-core from the npm registry (package-lock.json pins it).
+browser-tools: node_modules/axe-core/axe.min.js
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing chromium"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "The browser tests need Chromium. Please run: sudo apt-get install chromium"; \
+	  fi; \
+	fi
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) $(LOCK_TOOLS) dist
+	rm -rf $(VENV) $(LOCK_TOOLS) dist node_modules

@@ -237,3 +237,39 @@ def diff_(options: Options, old, new, out, dpi) -> None:
         say(line)
     if report.changed:
         raise SystemExit(1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Any but this computer's own needs an access code.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@verbosity_options
+@click.pass_obj
+def serve(options: Options, host: str, port: int) -> None:
+    """Serve the staff's print page and the designers' live preview.
+
+    Open http://127.0.0.1:8000/ in a browser. Bound to another address (--host 0.0.0.0 for the
+    clinic's network), the page asks each browser once for the access code: set it in
+    handouts.toml ([server] access_code) or in HANDOUTS_ACCESS_CODE."""
+    import os
+
+    from .server import serving
+
+    project = load_project(options.root)
+    code = os.environ.get("HANDOUTS_ACCESS_CODE") or project.config.server.access_code
+    serving.serve(project.root, host, port, code, say=_sayer(options), verbose=options.verbosity > 0)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Folder for the PDFs (relative to the project).")
+@click.option("--strict", is_flag=True, help="Treat every warning as an error.")
+@verbosity_options
+@click.pass_obj
+def watch(options: Options, out: Path, strict: bool) -> None:
+    """Rebuild the PDFs in dist/ whenever a file they are made from changes (Ctrl+C stops)."""
+    from .server import serving
+
+    load_project(options.root)  # a broken handouts.toml is reported before watching starts
+    out = out if out.is_absolute() else options.root / out
+    serving.watch(options.root, out, strict, say=click.echo)

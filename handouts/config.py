@@ -49,6 +49,14 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class Server:
+    """The web app's settings; see the [server] table of handouts.toml."""
+
+    access_code: str = ""  # asked once per browser when serving beyond this computer
+    print_log: str = ".handouts/print-log.sqlite3"  # relative to the project
+
+
+@dataclass(frozen=True)
 class Config:
     clinic: Clinic
     emergency: Emergency
@@ -56,6 +64,7 @@ class Config:
     languages: tuple[str, ...]  # the first is the one every other translates
     editions: tuple[str, ...]
     thresholds: Thresholds = Thresholds()
+    server: Server = Server()
 
     @property
     def source_language(self) -> str:
@@ -81,10 +90,12 @@ SCHEMA = {
     "emergency": {"emergency": str, "crisis": str},
     "build": {"paper": str, "languages": list, "editions": list},
     "check": {name: float for name in Thresholds.__dataclass_fields__},
+    "server": {"access_code": str, "print_log": str},
 }
 DEFAULTS = {
     "build": {"paper": "letter", "languages": ["en"], "editions": ["standard"]},
     "check": dict(vars(Thresholds())),
+    "server": dict(vars(Server())),
 }
 
 
@@ -120,6 +131,7 @@ def load_config(path: Path) -> Config:
         languages=tuple(build["languages"]),
         editions=tuple(build["editions"]),
         thresholds=Thresholds(**tables["check"]),
+        server=Server(**tables["server"]),
     )
 
 

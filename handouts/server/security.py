@@ -1,0 +1,119 @@
+"""What every response carries, who may ask, and what the request log may say.
+
+- Security headers on every response: a Content-Security-Policy that allows only the app's
+  own scripts, styles and images (no inline script at all), no framing, no MIME sniffing, no
+  referrer, and ``Cache-Control: no-store`` on everything but the app's static files.
+- The access code: served beyond this computer, the app answers nothing but its sign-in page
+  until the browser shows a cookie signed with a key derived from the code (itsdangerous). A
+  wrong or missing cookie gets the same 401 page on every path, so it tells nothing of what
+  exists. Changing the code signs every browser out.
+- The request log names the method, the path and the status: never a query string or a body,
+  where a patient's details could be.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+logger = logging.getLogger("handouts.server.requests")
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+STATIC_PREFIX = "/static/"
+COOKIE = "handouts_access"
+COOKIE_DAYS = 30
+
+
+class SecurityHeaders:
+    """ASGI middleware: the headers above on every HTTP response, errors included."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        static = scope["path"].startswith(STATIC_PREFIX)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in {name for name, _ in HEADERS}]
+                headers += HEADERS
+                if not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-cache" if static else b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RequestLog:
+    """ASGI middleware: one log line per request with its path only (uvicorn's own access log,
+    which prints query strings, is turned off)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started, status = time.perf_counter(), [0]
+
+        async def recording_send(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            logger.info("%s %s %d %.0f ms", scope["method"], scope["path"], status[0],
+                        (time.perf_counter() - started) * 1000)
+
+
+class AccessCode:
+    """Signs and checks the cookie that says a browser once gave the right code."""
+
+    def __init__(self, code: str):
+        self.code = code
+        key = hmac.new(code.encode(), b"handouts access cookie", hashlib.sha256).hexdigest()
+        self.serializer = URLSafeTimedSerializer(key, salt="handouts-access")
+
+    def matches(self, given: str) -> bool:
+        return hmac.compare_digest(given.encode(), self.code.encode())
+
+    def cookie(self) -> str:
+        return self.serializer.dumps("ok")
+
+    def admits(self, cookie: str | None) -> bool:
+        if not cookie:
+            return False
+        try:
+            return self.serializer.loads(cookie, max_age=COOKIE_DAYS * 86400) == "ok"
+        except BadSignature:
+            return False
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a --host value) reaches only this computer."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

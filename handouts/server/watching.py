@@ -1,0 +1,42 @@
+"""What to watch for changes: every input of a sheet, as `handouts serve` and `handouts watch` see it.
+
+watchfiles (Rust's notify, on inotify here) reports a burst of writes as one set of changes.
+Its default debounce waits 1.6 s for a burst to end; a designer wants the page back within a
+second of saving, so a burst here ends after a short quiet step instead.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import watchfiles
+
+from ..config import CONFIG_FILE
+
+#: The folders a sheet is made from; handouts.toml is watched as a file of its own (watching
+#: the project root recursively would follow .venv/ and .git/ as well).
+WATCHED_FOLDERS = ("content", "templates", "styles", "assets")
+#: Quiet time that ends a burst of changes, and the longest a burst may be held back (ms).
+STEP_MS = 15
+DEBOUNCE_MS = 400
+
+
+def watched_paths(root: Path) -> list[Path]:
+    root = Path(root)
+    paths = [root / name for name in WATCHED_FOLDERS if (root / name).is_dir()]
+    return paths + [root / CONFIG_FILE] * (root / CONFIG_FILE).is_file()
+
+
+def changes(root: Path, stop: threading.Event):
+    """Yield the project paths (relative, sorted) of each burst of changes until ``stop`` is set."""
+    root = Path(root).resolve()
+    for burst in watchfiles.watch(*watched_paths(root), stop_event=stop, debounce=DEBOUNCE_MS,
+                                  step=STEP_MS, rust_timeout=200, yield_on_timeout=False,
+                                  raise_interrupt=False):
+        names = set()
+        for _change, path in burst:
+            try:
+                names.add(Path(path).resolve().relative_to(root).as_posix())
+            except ValueError:
+                names.add(str(path))
+        yield sorted(names)
