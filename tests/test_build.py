@@ -87,7 +87,7 @@ def test_body_text_is_at_least_12_pt(built):
                 title_top = min(c["top"] for c in page.chars if c["size"] > 20) if number == 0 else 0
                 body = [c for c in page.chars
                         if title_top <= c["top"] and 0.6 * 72 < c["top"] < page.height - 0.8 * 72]
-                assert body and min(c["size"] for c in body) >= 12, name
+                assert body and min(round(c["size"], 2) for c in body) >= 12, name
 
 
 def test_metadata(built):

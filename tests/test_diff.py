@@ -90,7 +90,7 @@ def test_the_report_lists_the_changes_with_their_images(colour_report, built):
     assert f"8 PDFs compared, 8 changed ({pages} pages)." in page
     assert "<h2 id='pdf-1'>en/ketamine-aftercare-large-print.pdf</h2>" in page
     images = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
-    assert len(images) == 3 * pages  # old, new and highlighted, for every page
+    assert len(images) == pages  # old, new and highlighted side by side, one image a page
     assert sorted(ReportPage.of(page).images) == images
 
 

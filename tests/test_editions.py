@@ -70,7 +70,7 @@ def test_standard_sheets_are_compact_but_never_small(built, sheet):
             assert min(round(c["size"], 2) for c in page.chars) >= 9  # the footer
             assert min(round(c["size"], 2) for c in body_chars(page, number)) >= 12
         sizes = Counter(round(c["size"], 1) for page in pdf.pages for c in page.chars)
-    assert sizes.most_common(1)[0][0] == 12.5  # body text
+    assert sizes.most_common(1)[0][0] == 12  # body text
 
 
 @pytest.mark.parametrize("sheet", SHEETS)

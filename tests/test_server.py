@@ -113,7 +113,7 @@ def test_personalised_print_shows_text_never_markup_and_leaves_no_trace(client, 
     assert response.headers["cache-control"] == "no-store"
     row = client.app.state.log.recent(1)[0]
     assert (row.sheet, row.lang, row.edition, row.paper, row.version, row.status, row.personalised) == (
-        "ketamine-aftercare", "es", "large-print", "a4", "1.0", "draft", True)
+        "ketamine-aftercare", "es", "large-print", "a4", "1.1", "draft", True)
     secret = name.split()[-1].encode()
     folders = [project, Path(tempfile.gettempdir())]
     leaks = [path for folder in folders for path in files_written_since(folder, started)
@@ -161,10 +161,10 @@ def test_log_page_counts_prints_per_sheet_version(client):
     counts = {(row["sheet"], row["lang"], row["version"]): row["prints"] for row in log.counts()}
     html = client.get("/log").text
     assert "Prints per sheet version" in html
-    assert counts[("ketamine-treatment", "en", "1.0")] >= 1
-    row = re.search(r"<tr><td>ketamine-treatment</td><td>English</td><td>1.0</td>\s*"
+    assert counts[("ketamine-treatment", "en", "1.1")] >= 1
+    row = re.search(r"<tr><td>ketamine-treatment</td><td>English</td><td>1.1</td>\s*"
                     r'<td class="number">(\d+)</td>', html)
-    assert row and int(row[1]) == counts[("ketamine-treatment", "en", "1.0")]
+    assert row and int(row[1]) == counts[("ketamine-treatment", "en", "1.1")]
 
 
 def test_log_exports_csv_without_patient_columns(client):

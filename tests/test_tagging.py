@@ -18,7 +18,7 @@ PDFS = [f"{lang}/{slug}{edition}.pdf" for lang in ("en", "es")
 DRAFT_MARK = {"en": "DRAFT - not reviewed for patient use",
               "es": "BORRADOR - sin revisar para uso con pacientes"}
 #: Lists on each sheet, as written: the items of each (the questions block's prompts last).
-LISTS = {"ketamine-aftercare": [4, 3], "ketamine-treatment": [3, 3, 5, 5, 3]}
+LISTS = {"ketamine-aftercare": [4, 3], "ketamine-treatment": [3, 3, 6, 5, 3]}
 
 
 def structure(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
