@@ -13,9 +13,25 @@ import sys
 
 import pytest
 
-from conftest import FIXTURES, ROOT, run
+from conftest import FIXTURES, ROOT, copy_project, run
 
 TODAY = "2026-11-27"
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of the project with the standard edition only: what most checks need, at half
+    the printing. Checks about editions use ``full_project``."""
+    target = copy_project(tmp_path / "project")
+    config = target / "handouts.toml"
+    config.write_text(config.read_text().replace('editions = ["standard", "large-print"]',
+                                                 'editions = ["standard"]'))
+    return target
+
+
+@pytest.fixture
+def full_project(tmp_path):
+    return copy_project(tmp_path / "full")
 
 
 def check(project, *args):
@@ -154,10 +170,10 @@ def test_an_original_without_its_translation_is_a_warning(project):
     assert "no Spanish version yet" in warning["message"]
 
 
-def test_a_sheet_over_its_page_budget(project):
-    sheet = project / "content/en/ketamine-aftercare.md"
+def test_a_sheet_over_its_page_budget(full_project):
+    sheet = full_project / "content/en/ketamine-aftercare.md"
     sheet.write_text(sheet.read_text().replace("max_pages_large: 3", "max_pages_large: 2"))
-    message = the_failure(project, "ketamine-aftercare", "pages", "content/en/ketamine-aftercare.md", 7)
+    message = the_failure(full_project, "ketamine-aftercare", "pages", "content/en/ketamine-aftercare.md", 7)
     assert "the large-print edition has 3 pages; its budget is 2" in message
 
 
