@@ -33,6 +33,20 @@ def pytest_addoption(parser) -> None:
                      help="Write tests/golden/ anew from this build's pages (after reviewing the change).")
 
 
+def one_sheet_project(tmp_path: Path) -> Path:
+    """The project with English only and the standard edition: the cheapest real build."""
+    project = copy_project(tmp_path / "project")
+    config = project / "handouts.toml"
+    config.write_text(config.read_text().replace('languages = ["en", "es"]', 'languages = ["en"]')
+                      .replace('editions = ["standard", "large-print"]', 'editions = ["standard"]'))
+    return project
+
+
+@pytest.fixture
+def small_project(tmp_path: Path) -> Path:
+    return one_sheet_project(tmp_path)
+
+
 def run(*args: str):
     """Run ``handouts ARGS`` in-process and return click's result."""
     return CliRunner().invoke(main, [str(arg) for arg in args], catch_exceptions=False)

@@ -81,8 +81,8 @@ def test_the_real_project_passes():
     assert report["thresholds"]["grade_fail"] == 8 and report["thresholds"]["grade_warn"] == 6
 
 
-def test_the_text_report_has_a_row_per_sheet_and_a_summary():
-    result = run("-C", ROOT, "check", "--today", TODAY)
+def test_the_text_report_has_a_row_per_sheet_and_a_summary(project):
+    result = run("-C", project, "check", "--today", TODAY)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split()[:4] == ["HANDOUT", "LANG", "STATUS", "READING"]

@@ -42,21 +42,24 @@ def test_unchanged_sheets_are_not_printed_again_unless_forced(project):
         "en/ketamine-treatment-large-print.pdf", "en/ketamine-treatment.pdf"]
 
 
-def test_a_style_change_reprints(project):
+def test_a_style_change_reprints(small_project):
+    project = small_project
     assert run("-C", project, "build").exit_code == 0
     tokens = project / "styles/tokens.css"
     tokens.write_text(tokens.read_text().replace("#0e5a63", "#0e5a64"))
     assert "up to date" not in run("-C", project, "build").stdout
 
 
-def test_building_one_handout_keeps_the_others_in_the_manifest(project):
+def test_building_one_handout_keeps_the_others_in_the_manifest(small_project):
+    project = small_project
     assert run("-C", project, "build").exit_code == 0
     assert run("-C", project, "build", "--force", "ketamine-aftercare").exit_code == 0
     manifest = (project / "dist/manifest.json").read_text()
     assert "en/ketamine-treatment.pdf" in manifest and "en/ketamine-aftercare.pdf" in manifest
 
 
-def test_quiet_says_nothing_when_all_is_well(project):
+def test_quiet_says_nothing_when_all_is_well(small_project):
+    project = small_project
     for args in (["-q", "-C", project, "build"], ["-C", project, "build", "--force", "-q"]):
         result = run(*args)
         assert result.exit_code == 0

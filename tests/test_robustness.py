@@ -26,7 +26,7 @@ import pytest
 import tinycss2
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import FIXTURES, ROOT, copy_project, run
+from conftest import FIXTURES, ROOT, copy_project, one_sheet_project, run
 from handouts import output, sandbox
 from handouts.config import load_project
 from handouts.errors import InputError
@@ -54,15 +54,6 @@ def manifest_is_true(out: Path) -> list[dict]:
 
 def temporary_files(out: Path) -> list[str]:
     return [p.name for p in out.rglob(".*") if p.name != output.CACHE]
-
-
-def one_sheet_project(tmp_path: Path) -> Path:
-    """The project with English only and the standard edition: the cheapest build."""
-    project = copy_project(tmp_path / "project")
-    config = project / "handouts.toml"
-    config.write_text(config.read_text().replace('languages = ["en", "es"]', 'languages = ["en"]')
-                      .replace('editions = ["standard", "large-print"]', 'editions = ["standard"]'))
-    return project
 
 
 # --- content paths that are not regular files ----------------------------------------------
