@@ -65,7 +65,9 @@ def main(ctx: click.Context, root: Path) -> None:
               help="Build only this edition, such as large-print (repeatable).")
 @click.option("--lang", "languages", multiple=True, metavar="LANG",
               help="Build only this language, such as es (repeatable).")
-@click.option("--release", is_flag=True, help="Refuse draft sheets: a release has only approved ones.")
+@click.option("--release", is_flag=True,
+              help="Build the versioned release into OUT/release/VERSION/ (drafts refused).")
+@click.option("--allow-drafts", is_flag=True, help="Let a release take draft sheets (they keep their band).")
 @click.option("--strict", is_flag=True, help="Treat every warning as an error (CI builds strict).")
 @click.option("--force", is_flag=True, help="Print every PDF again, even when nothing changed.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="CPUs",
@@ -74,8 +76,8 @@ def main(ctx: click.Context, root: Path) -> None:
               help="Write each sheet's HTML into DIR instead of printing PDFs.")
 @verbosity_options
 @click.pass_obj
-def build(options: Options, slugs, out, paper, editions, languages, release, strict, force, jobs,
-          html_dir) -> None:
+def build(options: Options, slugs, out, paper, editions, languages, release, allow_drafts, strict,
+          force, jobs, html_dir) -> None:
     """Build every handout (or the SLUGs named) in every language and edition."""
     from . import pipeline  # imports WeasyPrint: only the commands that print pay for it
 
@@ -97,23 +99,21 @@ def build(options: Options, slugs, out, paper, editions, languages, release, str
             click.echo(error.message, err=True)
         say(f"{sum(1 for r in report.results if not r.error)} HTML files in {display_path(html_dir)}/")
         raise SystemExit(1 if report.errors else 0)
-    kind = ", ".join(["release"] * release + ["strict"] * strict)
+    if release:
+        if slugs:
+            raise click.UsageError("a release takes every sheet; leave out the SLUG arguments")
+        _release(options, project, out, paper, editions, languages, allow_drafts, strict, jobs)
+        return
+    kind = "strict" if strict else ""
     say(f"Building into {display_path(out)}/ ({paper or project.config.paper} paper{', ' + kind if kind else ''})")
     report = pipeline.build(project, slugs, out, paper=paper, editions=editions or None,
-                            languages=languages or None, release=release, strict=strict,
+                            languages=languages or None, strict=strict,
                             force=force, jobs=jobs, on_result=lambda r: _show_result(options, r),
                             on_wait=lambda message: click.echo(message, err=True))
     for note in report.notes:
         click.echo(f"warning: {note}", err=True)
     for error in report.content_errors:
         click.echo(error.message, err=True)
-    for error in report.refused_drafts:
-        click.echo(error.message, err=True)
-    if report.refused_drafts:
-        click.echo(f"Release refused: {len(report.refused_drafts)} draft sheet"
-                   f"{'s' * (len(report.refused_drafts) != 1)}, nothing built. Approve them, or "
-                   f"leave their language out with --lang.", err=True)
-        raise SystemExit(1)
     for note in sorted({note for result in report.results for note in result.machine_notes}):
         click.echo(f"note: {note}", err=True)
     if not report.results and not report.errors:
@@ -127,6 +127,28 @@ def build(options: Options, slugs, out, paper, editions, languages, release, str
         f"Manifest: {display_path(out / pipeline.MANIFEST)}")
     if failed:
         raise SystemExit(1)
+
+
+def _release(options: Options, project, out, paper, editions, languages, allow_drafts, strict, jobs):
+    from . import release
+
+    say = _sayer(options)
+    say(f"Building release {project.release} into {display_path(out / 'release' / project.release)}/")
+    report = release.release(project, out, allow_drafts=allow_drafts, strict=strict,
+                             languages=languages or None, editions=editions or None, paper=paper,
+                             jobs=jobs, on_result=lambda job, sheet: None if isinstance(sheet, Exception)
+                             else say(f"  ok          {job.path}"))
+    for error in report.errors:
+        click.echo(error.message, err=True)
+    if report.errors:
+        drafts = sum("status is draft" in error.message for error in report.errors)
+        advice = (" Approve the drafts, leave their language out with --lang, or pass --allow-drafts."
+                  if drafts else "")
+        click.echo(f"Release refused: {len(report.errors)} problem{'s' * (len(report.errors) != 1)}, "
+                   f"nothing written.{advice}", err=True)
+        raise SystemExit(1)
+    say(f"Release {project.release}: {len(report.files)} PDFs, manifest.json and SHA256SUMS in "
+        f"{display_path(report.folder)}/")
 
 
 @main.command(name="check")

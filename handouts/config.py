@@ -65,6 +65,7 @@ class Config:
     editions: tuple[str, ...]
     thresholds: Thresholds = Thresholds()
     server: Server = Server()
+    packet: tuple[str, ...] = ()  # the sheets a release joins into one patient packet, in order
 
     @property
     def source_language(self) -> str:
@@ -91,11 +92,13 @@ SCHEMA = {
     "build": {"paper": str, "languages": list, "editions": list},
     "check": {name: float for name in Thresholds.__dataclass_fields__},
     "server": {"access_code": str, "print_log": str},
+    "release": {"packet": list},
 }
 DEFAULTS = {
     "build": {"paper": "letter", "languages": ["en"], "editions": ["standard"]},
     "check": dict(vars(Thresholds())),
     "server": dict(vars(Server())),
+    "release": {"packet": []},
 }
 
 
@@ -132,6 +135,7 @@ def load_config(path: Path) -> Config:
         editions=tuple(build["editions"]),
         thresholds=Thresholds(**tables["check"]),
         server=Server(**tables["server"]),
+        packet=tuple(tables["release"]["packet"]),
     )
 
 

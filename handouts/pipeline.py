@@ -266,30 +266,23 @@ class BuildReport:
     out: Path
     results: list[Result] = field(default_factory=list)
     content_errors: list[InputError] = field(default_factory=list)
-    refused_drafts: list[InputError] = field(default_factory=list)  # --release met drafts
     notes: list[str] = field(default_factory=list)  # the output folder had to be mended
     seconds: float = 0.0
 
     @property
     def errors(self) -> list[InputError]:
-        return (self.content_errors + self.refused_drafts
-                + [r.error for r in self.results if r.error])
+        return self.content_errors + [r.error for r in self.results if r.error]
 
 
 def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: str | None = None,
-          editions=None, languages=None, release: bool = False, strict: bool = False,
-          force: bool = False, jobs: int = 1, on_result=None, on_wait=None) -> BuildReport:
+          editions=None, languages=None, strict: bool = False, force: bool = False, jobs: int = 1,
+          on_result=None, on_wait=None) -> BuildReport:
     """Build every selected handout in every language and edition; write PDFs and the manifest.
 
-    A release build refuses drafts: when any selected sheet is a draft it writes nothing.
     ``jobs`` processes print at once; the bytes are the same whatever their number."""
     started = time.perf_counter()
     report = BuildReport(out=Path(out))
     handouts, report.content_errors = load_selection(project, selection, languages)
-    if release:
-        report.refused_drafts = [draft_error(project, h) for h in handouts if h.is_draft]
-        if report.refused_drafts:
-            return report
     planned = plan(handouts, paper or project.config.paper, editions or project.config.editions)
     with output.opened(report.out, project.release, on_wait) as folder:
         report.notes = folder.notes

@@ -13,7 +13,8 @@ from handouts.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-PROJECT_PARTS = ("content", "templates", "styles", "assets", "handouts.toml", "pyproject.toml")
+PROJECT_PARTS = ("content", "templates", "styles", "assets", "handouts.toml", "pyproject.toml",
+                 "CHANGELOG.md")
 
 
 def copy_project(target: Path) -> Path:

@@ -81,20 +81,6 @@ def test_an_english_draft_is_marked_in_english(project, tmp_path):
     assert entry["status"] == "draft"
 
 
-def test_release_refuses_drafts_and_names_them(project):
-    result = run("-C", project, "build", "--release")
-    assert result.exit_code == 1
-    for draft in ("content/es/ketamine-aftercare.md:5: status is draft",
-                  "content/es/ketamine-treatment.md:5: status is draft"):
-        assert draft in result.stderr
-    assert "Release refused: 2 draft sheets, nothing built" in result.stderr
-    assert not (project / "dist").exists()
-    english = run("-C", project, "build", "--release", "--lang", "en")
-    assert english.exit_code == 0, english.output
-    assert sorted(p.name for p in (project / "dist").iterdir()) == [
-        ".handouts-cache.json", "en", "manifest.json"]
-
-
 def test_a_handout_in_one_language_builds_in_that_one(project, tmp_path):
     (project / "content/es/ketamine-treatment.md").unlink()
     result = run("-C", project, "build", "ketamine-treatment", "--out", tmp_path)
