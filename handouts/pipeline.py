@@ -153,7 +153,7 @@ def print_sheet(project: Project, job: Job, *, strict: bool = False,
         logger.debug("printing %s failed", job.path, exc_info=True)
         raise BuildError(job.handout.path, f"could not print {job.path}: {error.__class__.__name__}: "
                                            f"{sandbox.excerpt(str(error))} (run with -vv for details)")
-    refuse_faults(project, job, printed, strict)
+    refuse_faults(project, job, printed, strict, personal)
     return Sheet(job, printed.data, printed.pages, printed.warnings, printed.machine_notes,
                  printed.used, printed.stylesheets, printed.document)
 
@@ -172,11 +172,17 @@ def check_personal(personal: Personal | None) -> None:
             raise PersonalFieldError(f"{name}: expected plain text, found a control character")
 
 
-def refuse_faults(project: Project, job: Job, printed, strict: bool) -> None:
+def refuse_faults(project: Project, job: Job, printed, strict: bool,
+                  personal: Personal | None = None) -> None:
     """Refuse a PDF that broke the sandbox, used a system font, outgrew its page budget, lost
     the clinic's phone or emergency lines, or (strict) drew a warning. Each error is blamed on
-    the file that caused it: the content, a stylesheet or a template."""
+    the file that caused it (the content, a stylesheet or a template) or the personal field."""
     handout = job.handout
+    for name in PERSONAL_LIMITS:  # a character typed at the front desk is the field's fault
+        value = getattr(personal, name, "") if personal else ""
+        if unprintable := [char for char in printed.missing_characters if char in value]:
+            raise PersonalFieldError(f"{name}: expected characters the sheet's font has, found "
+                                     f"U+{ord(unprintable[0]):04X}")
     if printed.violations:
         url, why = printed.violations[0]
         path, line = blame(project, job, printed, url)

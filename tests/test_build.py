@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import tomllib
 import json
 
 import pdfplumber
@@ -107,7 +108,7 @@ def test_metadata(built):
 
 def test_manifest_lists_every_file_with_its_hash(built):
     data = manifest(built)
-    assert data["release"] == "1.0.0"
+    assert data["release"] == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     assert [entry["path"] for entry in data["files"]] == sorted(
         f"{lang}/{slug}{suffix}.pdf" for lang in ("en", "es")
         for slug in ("ketamine-aftercare", "ketamine-treatment") for suffix in ("", "-large-print"))

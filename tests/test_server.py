@@ -233,6 +233,12 @@ def test_control_characters_are_400(client):
     assert "Patient&#39;s name: use plain text" in response.text
 
 
+def test_a_character_the_font_lacks_is_400_naming_the_field(client):
+    response = client.post(SHEET, data={"patient": "Ann \U0001F600"})
+    assert response.status_code == 400
+    assert "Patient&#39;s name: use characters the sheet&#39;s font has, found U+1F600." in response.text
+
+
 def test_a_note_too_long_for_a_one_page_sheet_says_what_to_do(client):
     response = client.post(SHEET, data={"note": "Please bring your list of medicines. " * 12})
     assert response.status_code == 400

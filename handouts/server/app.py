@@ -160,10 +160,6 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
                           f"may have. Shorten what you typed (the note first, then dates such as "
                           f"'Dec 10, 9:30 am'), or choose large print, which has room for it.")
         except InputError as error:
-            if personal and "characters the project's fonts have" in error.detail:
-                raise Problem(400, "Some characters cannot be printed",
-                              "The sheet's font cannot draw some of the characters you typed. Type the "
-                              "details with plain letters and digits, or write them in by hand.")
             raise cannot_print(error, sheets.root)
         handout = sheet.job.handout
         await run_in_threadpool(log.record, handout.slug, handout.lang, edition, paper, handout.version,
