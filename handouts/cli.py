@@ -273,3 +273,19 @@ def watch(options: Options, out: Path, strict: bool) -> None:
     load_project(options.root)  # a broken handouts.toml is reported before watching starts
     out = out if out.is_absolute() else options.root / out
     serving.watch(options.root, out, strict, say=click.echo)
+
+
+@main.command(name="new")
+@click.argument("slug")
+@click.option("--lang", metavar="LANG", help="Language of the sheet (default: the original language); "
+                                              "another language starts a translation of SLUG.")
+@click.option("--title", help="The sheet's title (default: made from SLUG).")
+@verbosity_options
+@click.pass_obj
+def new(options: Options, slug: str, lang: str | None, title: str | None) -> None:
+    """Write a new sheet, content/LANG/SLUG.md, ready to build and check."""
+    from . import authoring
+
+    path = authoring.new_sheet(load_project(options.root), slug, lang, title)
+    if options.verbosity >= 0:
+        click.echo(f"Wrote {display_path(path)} (status: draft). Next: handouts check {slug}")
