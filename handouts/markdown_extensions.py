@@ -17,6 +17,7 @@ extension does the way a sheet needs:
 - **Tick boxes.** pymdownx.tasklist writes ``<input type="checkbox">``, which WeasyPrint
   would turn into a form field; it becomes an empty ``span.tick-box`` (drawn by the styles),
   and a ticked item's ``li`` gets the class ``done``.
+- **Figures.** An image on a line of its own becomes a ``figure``, its title the caption.
 - **No footnote backlinks**: see NoBacklinks.
 """
 from __future__ import annotations
@@ -129,6 +130,22 @@ class NoBacklinks(Postprocessor):
         return re.sub(r'(&#160;)?<a class="footnote-backref"[^>]*>[^<]*</a>', "", text)
 
 
+class Figures(Treeprocessor):
+    """An image on a paragraph of its own is a figure; its title, if it has one, the caption:
+    ``![A nurse takes a blood pressure](assets/bp.png "Sit still while it is measured")``."""
+
+    def run(self, root: etree.Element) -> None:
+        for paragraph in root.iter("p"):
+            kids = list(paragraph)
+            if len(kids) != 1 or kids[0].tag != "img" or (paragraph.text or "").strip() \
+                    or (kids[0].tail or "").strip():
+                continue
+            image = kids[0]
+            paragraph.tag, paragraph.text, image.tail = "figure", None, None
+            if caption := image.attrib.pop("title", "").strip():
+                etree.SubElement(paragraph, "figcaption").text = caption
+
+
 class SheetMarkdown(Extension):
     """The additions above, in one extension for MARKDOWN_EXTENSIONS."""
 
@@ -137,6 +154,7 @@ class SheetMarkdown(Extension):
         md.treeprocessors.register(HeadingLevels(md), "heading_levels", 5)
         md.treeprocessors.register(PrintedAddresses(md), "printed_addresses", 4)
         md.treeprocessors.register(TickBoxes(md), "tick_boxes", 3)
+        md.treeprocessors.register(Figures(md), "figures", 2)
         md.postprocessors.register(NoBacklinks(md), "no_backlinks", 5)
 
 

@@ -1,7 +1,7 @@
 """handouts specimen: one sheet that shows every element, for designers.
 
 ``templates/specimen/<lang>/specimen.md`` uses every element a sheet can have (call-outs,
-headings, nested lists, a table, a task list, links, a quote, a definition list, a
+headings, nested lists, a table, a task list, links, a figure, a quote, a definition list, a
 footnote, a rule). It goes through the same render gate as a real sheet, strictly, in every
 configured language and edition, into a folder of its own (``specimen/`` by default), never
 into a build's released set. Each PDF gets page images beside it, so a designer sees every

@@ -175,3 +175,15 @@ def test_links_are_annotations_and_show_their_address_on_paper(elements, name):
     assert "ourfrontdesk(+14805550142)" in squeezed
     assert squeezed.count("988lifeline.org") == 1  # the address is the text: not printed twice
     assert squeezed.count("care@example.org") == 1
+
+
+@pytest.mark.parametrize("name", EVERY)
+def test_an_image_on_its_own_line_is_a_figure_with_its_caption(elements, name):
+    with pikepdf.open(elements / name) as pdf:
+        [figure] = elements_of(pdf, "/Figure")
+        assert str(figure.Alt) == "A tree over a river, the clinic's sign"
+        [caption] = elements_of(pdf, "/Caption")
+    assert "Our sign at the front door" in reading_text(elements / name)
+    html = html_of('![A sign](assets/logo.svg "Our sign")\n\nText ![inline](assets/logo.svg) text.\n')
+    assert html.startswith('<figure><img alt="A sign" src="assets/logo.svg"')
+    assert "<figcaption>Our sign</figcaption></figure>" in html and html.count("<figure>") == 1
