@@ -295,3 +295,37 @@ def watch(options: Options, out: Path, strict: bool) -> None:
     load_project(options.root)  # a broken handouts.toml is reported before watching starts
     out = out if out.is_absolute() else options.root / out
     serving.watch(options.root, out, strict, say=click.echo)
+
+
+@main.command(name="new")
+@click.argument("slug")
+@click.option("--lang", metavar="LANG", help="Language of the sheet (default: the original language); "
+                                              "another language starts a translation of SLUG.")
+@click.option("--title", help="The sheet's title (default: made from SLUG).")
+@verbosity_options
+@click.pass_obj
+def new(options: Options, slug: str, lang: str | None, title: str | None) -> None:
+    """Write a new sheet, content/LANG/SLUG.md, ready to build and check."""
+    from . import authoring
+
+    path = authoring.new_sheet(load_project(options.root), slug, lang, title)
+    if options.verbosity >= 0:
+        click.echo(f"Wrote {display_path(path)} (status: draft). Next: handouts check {slug}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("specimen"),
+              show_default=True, help="Folder for the specimen's PDFs and page images (relative to the project).")
+@click.option("--paper", metavar="|".join(PAPERS), help="Paper size (default from handouts.toml).")
+@verbosity_options
+@click.pass_obj
+def specimen(options: Options, out: Path, paper: str | None) -> None:
+    """Print a sheet that shows every element, in every language and edition, for designers."""
+    from .specimen import build_specimen
+
+    project = load_project(options.root)
+    folder = out if out.is_absolute() else options.root / out
+    written = build_specimen(project, folder, paper)
+    if options.verbosity >= 0:
+        pdfs = [path for path in written if path.suffix == ".pdf"]
+        click.echo(f"Wrote {len(pdfs)} PDFs and their page images into {display_path(folder)}/")

@@ -188,10 +188,22 @@ def refuse_faults(project: Project, job: Job, printed, strict: bool,
         path, line = blame(project, job, printed, url)
         raise BuildError(path, f"sandbox: {why}", line)
     if printed.missing_characters or printed.system_fonts:
-        lines = [handout.line_of(char) for char in printed.missing_characters]
+        import unicodedata  # the message names each character, and where it came from
+
+        from . import pdf
+        found = printed.missing_characters
+        if not found:  # not in the content's text: a list marker or a stylesheet's content
+            fonts = [sandbox.read_file(project.root, font)
+                     for font in sorted((project.root / "styles").rglob("*.[ot]tf"))]
+            found = pdf._missing_characters(printed.text(), fonts)
+        lines = [handout.line_of(char) for char in found]
+        glyphs = "; ".join(
+            f"{char} (U+{ord(char):04X} {unicodedata.name(char, 'with no Unicode name')}, "
+            + (f"content line {line})" if line else "from a list marker or stylesheet rule, not the "
+               "content: set it in styles/)") for char, line in zip(found, lines))
         raise BuildError(handout.path, f"expected only characters the project's fonts have, found "
-                                       f"{' '.join(printed.missing_characters) or 'some'} (drawn "
-                                       f"with this machine's {', '.join(printed.system_fonts)})",
+                                       f"{glyphs or 'some'} (drawn with this machine's "
+                                       f"{', '.join(printed.system_fonts)})",
                          min(filter(None, lines), default=None))
     if overrun := job.over_budget(printed.pages):
         raise PageBudgetError(handout.path, f"{job.path} {overrun}", handout.key_lines.get(job.budget_key),

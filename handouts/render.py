@@ -17,11 +17,12 @@ from pathlib import Path
 
 import jinja2
 import markdown
+import markdown.extensions.tables
 from babel import Locale
 from babel.dates import format_date
 from markupsafe import Markup
 
-from . import sandbox, typography
+from . import markdown_extensions, sandbox, typography
 from .config import PAPERS, Clinic, Emergency, Project
 from .content import Handout
 from .errors import BuildError, ConfigError
@@ -31,7 +32,12 @@ from .errors import BuildError, ConfigError
 RAW_HTML_ALLOWED = {"br": (), "wbr": (), "sup": (), "sub": (), "abbr": ("title",)}
 
 TEMPLATE = "handout.html"
-MARKDOWN_EXTENSIONS = ["admonition", "attr_list", "sane_lists", "smarty"]
+#: Call-outs, classes, lists, quotes; GitHub pipe tables (alignment as ``align``, since content
+#: may carry no style attribute); ``- [ ]`` task lists; definition lists, footnotes; and the
+#: sheet's own additions (CommonMark indentation, heading levels, printed link addresses).
+MARKDOWN_EXTENSIONS = ["admonition", "attr_list", "sane_lists", "smarty", "def_list", "footnotes",
+                       markdown.extensions.tables.TableExtension(use_align_attribute=True),
+                       "pymdownx.tasklist", markdown_extensions.SheetMarkdown()]
 #: Stylesheets in cascade order; an edition's layer comes last and only overrides.
 STYLESHEETS = ("styles/fonts.css", "styles/tokens.css", "styles/print.css")
 
@@ -101,8 +107,8 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
 
 
 def markdown_to_html(project: Project, handout: Handout) -> Markup:
-    """The body as HTML; raw HTML beyond a few inline tags, or any link or image outside the
-    sandbox, is an error at its line."""
+    """The body as HTML; raw HTML beyond a few inline tags, or any image or local link outside
+    the sandbox, is an error at its line. Links to the web, mail and phone are allowed."""
     converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
     html = converter.convert(handout.body)
     for raw in converter.htmlStash.rawHtmlBlocks:  # what the author wrote as HTML, verbatim
@@ -111,9 +117,9 @@ def markdown_to_html(project: Project, handout: Handout) -> Markup:
         raise BuildError(handout.path, "expected no style attribute in content; the look of a sheet "
                                        "belongs to styles/ (use a class instead)",
                          handout.line_of("style="))
-    for url in _urls(html):
-        if url.startswith("#") or url.split(":", 1)[0].lower() in sandbox.INERT_LINK_SCHEMES:
-            continue
+    for url, is_link in _urls(html):
+        if url.startswith("#") or (is_link and url.split(":", 1)[0].lower() in sandbox.LINK_SCHEMES):
+            continue  # a link is never fetched: it becomes a link annotation
         try:
             sandbox.resolve(project.root, url)
         except sandbox.SandboxViolation as violation:
@@ -225,16 +231,17 @@ class _TagCollector(HTMLParser):
 class _URLCollector(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.urls: list[str] = []
+        self.urls: list[tuple[str, bool]] = []  # (URL, is it a link's href?)
         self.images: list[tuple[str, str | None]] = []  # (src, alt)
 
     def handle_starttag(self, tag, attrs):
-        self.urls += [value for name, value in attrs if name in ("href", "src") and value]
+        self.urls += [(value, tag == "a" and name == "href") for name, value in attrs
+                      if name in ("href", "src") and value]
         if tag == "img":
             self.images.append((dict(attrs).get("src") or "", dict(attrs).get("alt")))
 
 
-def _urls(html: str) -> list[str]:
+def _urls(html: str) -> list[tuple[str, bool]]:
     collector = _URLCollector()
     collector.feed(html)
     return collector.urls

@@ -4,7 +4,8 @@ is read without trusting it.
 HTML is rendered against a fixed base URL, never the checkout's real path, so that two
 checkouts print identical bytes. A URL is allowed when it resolves, under that base, to an
 existing file in one of the project's ``assets/``, ``styles/`` or ``content/`` folders, or
-when it is a ``data:`` URL. Everything else (``http(s)://``, ``file:///etc/...``, ``../..``,
+when it is a ``data:`` URL. A link (``<a href>``) may also point to ``http(s)://``, ``mailto:``
+or ``tel:``: it is never fetched. Everything else embedded (``http(s)://``, ``file:///etc/...``, ``../..``,
 ``handouts.toml``, ``templates/``, ``.git/``) is refused and nothing is ever fetched from the
 network.
 
@@ -25,6 +26,9 @@ BASE_URL = "file:///handouts-project/"
 ALLOWED_FOLDERS = ("assets", "styles", "content")
 #: Link targets that print as plain links and fetch nothing.
 INERT_LINK_SCHEMES = ("mailto", "tel")
+#: What a link (``<a href>``, never an embedded file) may point to: it becomes a link
+#: annotation in the PDF and is never fetched.
+LINK_SCHEMES = ("http", "https", *INERT_LINK_SCHEMES)
 #: No file a sheet is made from is this large; a bigger one is a mistake, not a sheet.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 

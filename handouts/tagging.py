@@ -1,6 +1,6 @@
 """Finish WeasyPrint's tagged PDF/UA-1 output: what it leaves wrong for a screen reader.
 
-WeasyPrint 70 builds the structure tree page by page, from the boxes on each page. Four things
+WeasyPrint 70 builds the structure tree page by page, from the boxes on each page. These things
 come out wrong, and this post-pass (pikepdf) puts them right:
 
 - **Page furniture.** The text of page-margin boxes (running header, footer, page numbers) is
@@ -17,6 +17,11 @@ come out wrong, and this post-pass (pikepdf) puts them right:
   without bullets are kept whole by the styles. Markdown never writes two lists of one kind
   back to back, so two ``L`` meeting at a page break are one list. Paragraphs are left as they
   are: nothing in the PDF tells a paragraph that goes on from a new one.
+- **Tables.** The header row repeated on each page is a second ``THead`` in the tree, and
+  ``TH`` cells have no ``/Scope``: the repeats leave the tree, the body pieces join, and each
+  header cell gets ``/Scope /Column``.
+- **List items with blocks.** A paragraph inside a list item (a footnote) sits straight under
+  the ``LI``: it is wrapped in an ``LBody``.
 - **Word spaces.** A line break drops the space between two words, so the tagged text reads
   "ketaminetreatment". ISO 32000-1, 14.8.2.5 asks for an explicit space: a space glyph is added
   at the end of every line that goes on in the same block (not after a hyphen). It has no ink.
@@ -74,6 +79,8 @@ def finish_tagging(data: bytes) -> bytes:
         for document in _kids(tree):
             _detach_repeats(document, pages, page_of)
             _join_continuations(document, page_of, parents)
+            _finish_tables(document, parents)
+            _wrap_item_bodies(pdf, document, parents)
         _add_word_spaces(pdf, tree, pages, page_of)
         _mark_orphans_as_artifacts(pdf, tree, pages, parents)
         for page in pages:
@@ -260,6 +267,94 @@ def _set_owner(parents, page_object, mcid: int, element) -> None:
     owners = parents.get(int(page_object.get("/StructParents", -1)))
     if isinstance(owners, pikepdf.Array) and mcid < len(owners):
         owners[mcid] = element
+
+
+# Tables.
+
+def _finish_tables(element, parents) -> None:
+    """Every table in the tree, finished: see _finish_table."""
+    for kid in _kids(element):
+        if _is_element(kid):
+            if kid.S == "/Table":
+                _finish_table(kid, parents)
+            else:
+                _finish_tables(kid, parents)
+
+
+def _finish_table(table, parents) -> None:
+    """WeasyPrint 70 tags a table page by page: the header row it repeats on each page is a
+    ``THead`` of its own there (PDF/UA-1 allows one), between the pieces of the body, and its
+    ``TH`` cells carry no ``/Scope``. The repeats leave the tree (so their marks become
+    artifacts), the body is one ``TBody``, each data cell names the first header's cells, and
+    every header cell heads its column."""
+    head, renamed, groups = None, {}, []
+    for group in _kids(table):
+        if _is_element(group) and group.S == "/THead":
+            if head is not None:
+                renamed.update(zip(_cell_ids(group), _cell_ids(head)))
+                continue  # a repeat: read once, at the top
+            head = group
+        if groups and _is_element(group) and group.S == "/TBody" and groups[-1].get("/S") == "/TBody":
+            _absorb(groups[-1], group, parents)
+            continue
+        groups.append(group)
+    table.K = pikepdf.Array(groups)
+    for cell in _cells(table):
+        attributes = _table_attributes(cell)
+        if cell.S == "/TH" and "/Scope" not in attributes:
+            attributes.Scope = pikepdf.Name.Column
+        if "/Headers" in attributes:
+            attributes.Headers = pikepdf.Array([pikepdf.String(renamed.get(str(id_), str(id_)))
+                                                for id_ in attributes.Headers])
+
+
+def _cells(element):
+    for kid in _kids(element):
+        if _is_element(kid):
+            if kid.S in ("/TH", "/TD"):
+                yield kid
+            else:
+                yield from _cells(kid)
+
+
+def _cell_ids(group) -> list[str]:
+    return [str(cell.ID) if "/ID" in cell else "" for cell in _cells(group)]
+
+
+def _table_attributes(cell) -> pikepdf.Dictionary:
+    """The cell's ``/A`` dictionary of the Table owner (made when it has none)."""
+    owned = cell.get("/A")
+    for attributes in (owned if isinstance(owned, pikepdf.Array) else [owned]):
+        if isinstance(attributes, pikepdf.Dictionary) and attributes.get("/O") == "/Table":
+            return attributes
+    attributes = pikepdf.Dictionary(O=pikepdf.Name.Table)
+    cell.A = pikepdf.Array([*owned, attributes]) if isinstance(owned, pikepdf.Array) else (
+        pikepdf.Array([owned, attributes]) if isinstance(owned, pikepdf.Dictionary) else attributes)
+    return attributes
+
+
+# List items that hold blocks.
+
+def _wrap_item_bodies(pdf: pikepdf.Pdf, element, parents) -> None:
+    """An ``LI`` holds only ``Lbl`` and ``LBody`` (PDF/UA-1), but WeasyPrint puts a list item's
+    paragraph (a footnote's, say) straight under the ``LI``: it goes into an ``LBody``."""
+    for kid in _kids(element):
+        if not _is_element(kid):
+            continue
+        if kid.S == "/LI":
+            loose = [item for item in _kids(kid) if not (_is_element(item) and item.S in ("/Lbl", "/LBody"))]
+            if loose:
+                body = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem,
+                                                            S=pikepdf.Name.LBody, P=kid, K=pikepdf.Array()))
+                if "/Pg" in kid:
+                    body.Pg = kid.Pg
+                piece = pikepdf.Dictionary(K=pikepdf.Array(loose))
+                if "/Pg" in kid:
+                    piece.Pg = kid.Pg
+                _absorb(body, piece, parents)
+                kid.K = pikepdf.Array([item for item in _kids(kid) if _is_element(item)
+                                       and item.S == "/Lbl"] + [body])
+        _wrap_item_bodies(pdf, kid, parents)
 
 
 # Spaces at line ends.

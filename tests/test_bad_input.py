@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pikepdf
 import pytest
 
 from conftest import FIXTURES, run
@@ -29,8 +30,9 @@ CONTENT_CASES = [
     ("image-outside-project", 10, ["'../../etc/passwd' is outside the project"]),
     ("image-file-url", 8, ["'file:///etc/hostname' is outside the project"]),
     ("image-http", 8, ["'https://example.org/logo.png' is outside the project"]),
-    ("link-http", 8, ["'http://example.org/ketamine' is outside the project"]),
-    ("glyph-outside-font", 8, ["expected only characters the project's fonts have, found ✓"]),
+    ("link-file-url", 8, ["'file:///etc/hostname' is outside the project"]),
+    ("glyph-outside-font", 8, ["expected only characters the project's fonts have, found ✓ "
+                               "(U+2713 CHECK MARK, content line 8)"]),
     ("emoji-outside-font", 8, ["expected only characters the project's fonts have, found 😀"]),
     ("impossible-date", 4, ["updated: expected a real date as YYYY-MM-DD, found '2026-02-30'"]),
     ("max-pages-zero", 6, ["max_pages: expected a whole number of pages, 1 or more, found 0"]),
@@ -80,6 +82,27 @@ def test_bad_content(rebuildable, before, fixture, line, words):
     break_aftercare(rebuildable, fixture)
     result = run("-C", rebuildable, "build")
     assert_failed_cleanly(result, f"{AFTERCARE}:{line}: ", words, rebuildable, before)
+
+
+def test_a_web_link_builds_as_a_link_and_is_never_fetched(rebuildable):
+    break_aftercare(rebuildable, "link-http")
+    result = run("-C", rebuildable, "build", "ketamine-aftercare", "--lang", "en", "--strict")
+    assert result.exit_code == 0, result.output
+    with pikepdf.open(rebuildable / "dist/en/ketamine-aftercare.pdf") as pdf:
+        uris = {str(a.A.URI) for a in pdf.pages[0].get("/Annots", []) if "/A" in a}
+    assert uris == {"http://example.org/ketamine"}
+
+
+def test_a_list_marker_outside_the_fonts_is_named(rebuildable):
+    """A character the content never wrote (WeasyPrint's default level-2 marker) is named, with
+    its code point and where it comes from."""
+    css = rebuildable / "styles/print.css"
+    css.write_text(css.read_text() + "\nul ul { list-style-type: circle; }\n")
+    (rebuildable / AFTERCARE).write_text((rebuildable / AFTERCARE).read_text()
+                                         + "\n- Rest\n  - Sleep early\n")
+    result = run("-C", rebuildable, "build", "ketamine-aftercare", "--lang", "en")
+    assert_reported(result, f"{AFTERCARE}: ", ["found ◦ (U+25E6 WHITE BULLET, from a list marker or "
+                                               "stylesheet rule, not the content"])
 
 
 def test_sandbox_error_leaves_no_temporary_file(rebuildable, before):
