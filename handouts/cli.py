@@ -70,7 +70,8 @@ def main(ctx: click.Context, root: Path) -> None:
 @click.option("--allow-drafts", is_flag=True, help="Let a release take draft sheets (they keep their band).")
 @click.option("--strict", is_flag=True, help="Treat every warning as an error (CI builds strict).")
 @click.option("--force", is_flag=True, help="Print every PDF again, even when nothing changed.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="CPUs",
+@click.option("--jobs", "-j", type=click.IntRange(min=1), envvar="HANDOUTS_JOBS",
+              default=os.cpu_count() or 1, show_default="CPUs, or $HANDOUTS_JOBS",
               help="Print this many PDFs at once.")
 @click.option("--html", "html_dir", type=click.Path(path_type=Path), metavar="DIR",
               help="Write each sheet's HTML into DIR instead of printing PDFs.")

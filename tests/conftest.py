@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from handouts.cli import main
+
+# The suite already runs a test file per core: each build prints in its own process.
+os.environ.setdefault("HANDOUTS_JOBS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -342,7 +342,8 @@ def test_kill_9_at_any_moment_leaves_a_true_manifest_and_the_next_build_repairs_
     # Killed while printing the first PDF, just after writing it, and just after the second.
     for written in (0, 1, 2):
         css.write_text(css.read_text() + "\n/* a change */\n")  # every PDF must be printed anew
-        process = subprocess.Popen([HANDOUTS, "-C", str(project), "build"], text=True,
+        # Two jobs: the workers must die with the build and let go of the folder's lock.
+        process = subprocess.Popen([HANDOUTS, "-C", str(project), "build", "--jobs", "2"], text=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         lines = 0
         while lines < written and (line := process.stdout.readline()):
@@ -351,7 +352,7 @@ def test_kill_9_at_any_moment_leaves_a_true_manifest_and_the_next_build_repairs_
         process.wait()
         process.stdout.close()
         manifest_is_true(out)
-    repaired = build(project)
+    repaired = build(project, timeout=60)  # a worker left holding the lock would hang it
     assert repaired.returncode == 0, repaired.stderr
     assert len(manifest_is_true(out)) == 2
     assert temporary_files(out) == []
