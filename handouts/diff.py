@@ -11,7 +11,6 @@ The comparison (``render_pages`` and ``compare_pages``) is reused by the tests' 
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 import shutil

@@ -113,7 +113,7 @@ def markdown_to_html(project: Project, handout: Handout) -> Markup:
     html = converter.convert(handout.body)
     for raw in converter.htmlStash.rawHtmlBlocks:  # what the author wrote as HTML, verbatim
         refuse_raw_html(handout, str(raw))
-    if match := re.search(r"<[a-z0-9]+[^>]*\sstyle=", html):  # attr_list's {: style="..." }
+    if re.search(r"<[a-z0-9]+[^>]*\sstyle=", html):  # attr_list's {: style="..." }
         raise BuildError(handout.path, "expected no style attribute in content; the look of a sheet "
                                        "belongs to styles/ (use a class instead)",
                          handout.line_of("style="))

@@ -179,3 +179,20 @@ def _page_objects(path: str, mtime: int) -> list[PageObjects]:
     with pdfplumber.open(path) as pdf:
         return [PageObjects(float(page.width), float(page.height), page.chars, page.rects)
                 for page in pdf.pages]
+
+
+def structure(pdf) -> list:
+    """Every structure element the tree's root reaches, in document order."""
+    import pikepdf
+
+    elements, stack = [], list(reversed(list(pdf.Root.StructTreeRoot.K)))
+    while stack:
+        element = stack.pop()
+        if isinstance(element, pikepdf.Dictionary) and "/S" in element:
+            elements.append(element)
+            kids = element.get("/K")
+            if isinstance(kids, pikepdf.Array):
+                stack.extend(reversed(list(kids)))
+            elif isinstance(kids, pikepdf.Dictionary):
+                stack.append(kids)
+    return elements

@@ -10,23 +10,10 @@ import pdfplumber
 import pikepdf
 import pytest
 
-from conftest import FIXTURES, run
+from conftest import FIXTURES, run, structure
 
 PDFS = [f"{lang}/{slug}{edition}.pdf" for lang in ("en", "es")
         for slug in ("ketamine-aftercare", "ketamine-treatment") for edition in ("", "-large-print")]
-
-
-def structure(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
-    """Every structure element the tree's root reaches, in document order."""
-    elements, stack = [], list(reversed(list(pdf.Root.StructTreeRoot.K)))
-    while stack:
-        element = stack.pop()
-        if isinstance(element, pikepdf.Dictionary) and "/S" in element:
-            elements.append(element)
-            kids = element.get("/K")
-            if isinstance(kids, pikepdf.Array):
-                stack.extend(reversed(list(kids)))
-    return elements
 
 
 @pytest.mark.parametrize("name", PDFS)

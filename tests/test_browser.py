@@ -5,7 +5,6 @@ on the catalogue and the form. One browser and one server for the whole module.
 Screenshots of every page land in $HANDOUTS_SCREENSHOTS (default: a temporary folder)."""
 from __future__ import annotations
 
-import io
 import os
 import re
 import threading

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 from handouts.config import load_project
-from handouts.content import load_handout
 from handouts.pipeline import render_sheet
 
 from conftest import ROOT, run

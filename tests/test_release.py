@@ -10,7 +10,7 @@ import page
 import pikepdf
 import pytest
 
-from conftest import ROOT, run
+from conftest import ROOT, run, structure
 from handouts.pdf import pdf_text
 
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
@@ -63,15 +63,7 @@ def test_a_packet_is_one_tagged_document_with_a_bookmark_per_sheet(released):
         assert [title for title, _ in tops] == ["What to expect from ketamine treatment",
                                                 "After your ketamine treatment"]
         assert pdf.Root.PageLabels.Nums[1].S == "/D"
-        headings = []
-        stack = [pdf.Root.StructTreeRoot.K[0]]
-        while stack:
-            element = stack.pop()
-            if isinstance(element, pikepdf.Dictionary) and "/S" in element:
-                if element.S == "/H1":
-                    headings.append(element)
-                kids = element.get("/K")
-                stack.extend(kids if isinstance(kids, pikepdf.Array) else [kids] if kids else [])
+        headings = [element for element in structure(pdf) if element.S == "/H1"]
         assert len(headings) == 2  # both titles, in the one structure tree
         numbers = pdf.Root.StructTreeRoot.ParentTree.Nums
         keys = [int(numbers[i]) for i in range(0, len(numbers), 2)]

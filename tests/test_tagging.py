@@ -11,7 +11,7 @@ import page
 import pikepdf
 import pytest
 
-from conftest import page_objects, reading_text, run, tagged_text
+from conftest import page_objects, reading_text, run, structure, tagged_text
 
 PDFS = [f"{lang}/{slug}{edition}.pdf" for lang in ("en", "es")
         for slug in ("ketamine-aftercare", "ketamine-treatment") for edition in ("", "-large-print")]
@@ -19,18 +19,6 @@ DRAFT_MARK = {"en": "DRAFT - not reviewed for patient use",
               "es": "BORRADOR - sin revisar para uso con pacientes"}
 #: Lists on each sheet, as written: the items of each (the questions block's prompts last).
 LISTS = {"ketamine-aftercare": [4, 3], "ketamine-treatment": [3, 3, 6, 5, 3]}
-
-
-def structure(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
-    elements, stack = [], list(reversed(list(pdf.Root.StructTreeRoot.K)))
-    while stack:
-        element = stack.pop()
-        if isinstance(element, pikepdf.Dictionary) and "/S" in element:
-            elements.append(element)
-            kids = element.get("/K")
-            if isinstance(kids, pikepdf.Array):
-                stack.extend(reversed(list(kids)))
-    return elements
 
 
 def kids(element) -> list:
