@@ -149,7 +149,7 @@ def read_manifest(out: Path, notes: list[str] | None = None) -> dict[str, dict]:
     entries = {}
     for entry in files or []:
         if (isinstance(entry, dict) and isinstance(entry.get("path"), str)
-                and isinstance(entry.get("sha256"), str) and _inside(out, entry["path"])
+                and isinstance(entry.get("sha256"), str) and _inside(entry["path"])
                 and sha256_of_file(out / entry["path"]) == entry["sha256"]):
             entries[entry["path"]] = entry
     return entries
@@ -188,7 +188,7 @@ def _note(notes: list[str] | None, message: str) -> None:
         notes.append(message)
 
 
-def _inside(out: Path, relative: str) -> bool:
+def _inside(relative: str) -> bool:
     return not Path(relative).is_absolute() and ".." not in Path(relative).parts
 
 

@@ -107,8 +107,9 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
 
 
 def markdown_to_html(project: Project, handout: Handout) -> Markup:
-    """The body as HTML; raw HTML beyond a few inline tags, or any image or local link outside
-    the sandbox, is an error at its line. Links to the web, mail and phone are allowed."""
+    """The body as HTML; raw HTML beyond a few inline tags, any image or local link outside
+    the sandbox, or an image without alt text (a tagged PDF needs it) is an error at its line.
+    Links to the web, mail and phone are allowed."""
     converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
     html = converter.convert(handout.body)
     for raw in converter.htmlStash.rawHtmlBlocks:  # what the author wrote as HTML, verbatim
@@ -117,13 +118,16 @@ def markdown_to_html(project: Project, handout: Handout) -> Markup:
         raise BuildError(handout.path, "expected no style attribute in content; the look of a sheet "
                                        "belongs to styles/ (use a class instead)",
                          handout.line_of("style="))
-    for url, is_link in _urls(html):
+    found = _collected(html)
+    for url, is_link in found.urls:
         if url.startswith("#") or (is_link and url.split(":", 1)[0].lower() in sandbox.LINK_SCHEMES):
             continue  # a link is never fetched: it becomes a link annotation
         try:
             sandbox.resolve(project.root, url)
         except sandbox.SandboxViolation as violation:
             raise BuildError(handout.path, str(violation), handout.line_of(url))
+    if missing_alt := _without_alt(handout, found):
+        raise missing_alt[0]
     return Markup(html)
 
 
@@ -150,8 +154,10 @@ def refuse_raw_html(handout: Handout, raw: str) -> None:
 def images_without_alt(handout: Handout) -> list[BuildError]:
     """One error per content image that does not say what it shows (screen readers read alt)."""
     html = markdown.markdown(handout.body, extensions=MARKDOWN_EXTENSIONS, output_format="html")
-    collector = _URLCollector()
-    collector.feed(html)
+    return _without_alt(handout, _collected(html))
+
+
+def _without_alt(handout: Handout, collector: _URLCollector) -> list[BuildError]:
     return [BuildError(handout.path, f"image {src!r} has no alt text; expected words that say what "
                                      f"it shows, as in ![A nurse takes a blood pressure]({src})",
                        handout.line_of(src))
@@ -241,10 +247,10 @@ class _URLCollector(HTMLParser):
             self.images.append((dict(attrs).get("src") or "", dict(attrs).get("alt")))
 
 
-def _urls(html: str) -> list[tuple[str, bool]]:
+def _collected(html: str) -> _URLCollector:
     collector = _URLCollector()
     collector.feed(html)
-    return collector.urls
+    return collector
 
 
 def _template_position(error: Exception, template_dir: Path) -> tuple[Path, int | None]:
