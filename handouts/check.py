@@ -97,7 +97,7 @@ def check_sheet(project: Project, handout: Handout, handouts: list[Handout], tod
     for edition in project.config.editions:
         job = pipeline.Job(handout, edition, project.config.paper)
         try:  # the build's own gate: check reports everything the build would refuse
-            printed = pipeline.print_sheet(project, job)
+            printed = pipeline.print_bounded(project, job, colours=True)
         except pipeline.PageBudgetError as error:
             sheet.pages[edition] = (error.pages, job.page_budget)
             sheet.findings.append(Finding(ERROR, "pages", f"the {edition} edition {job.over_budget(error.pages)}",
@@ -111,7 +111,7 @@ def check_sheet(project: Project, handout: Handout, handouts: list[Handout], tod
         for warning in printed.warnings:
             path, line = pipeline.blame_warning(project, job, printed, warning)
             sheet.findings.append(Finding(WARNING, "print", warning, path, line))
-        for pair in contrast.colour_pairs(printed.document):
+        for pair in printed.colours:
             colours.setdefault((pair.text, pair.background), (pair, job.path))
     return sheet
 

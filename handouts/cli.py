@@ -224,7 +224,9 @@ def _show_result(options: Options, result) -> None:
     if result.error:
         if options.verbosity >= 0:
             click.echo(f"  FAILED      {result.job.path}")
-        click.echo(result.error.message, err=True)
+        if result.error.message not in options.shown:  # a stylesheet's error fails every sheet
+            options.shown.add(result.error.message)
+            click.echo(result.error.message, err=True)
         return
     for warning in result.warnings:
         if warning.message not in options.shown:  # a stylesheet's warning comes once, not per sheet

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox
@@ -17,6 +17,8 @@ CONFIG_FILE = "handouts.toml"
 
 #: Paper sizes we print on, as CSS ``@page { size }`` values.
 PAPERS = {"letter": "letter", "a4": "A4"}
+#: The same papers' width and height in points.
+PAPER_POINTS = {"letter": (612.0, 792.0), "a4": (595.276, 841.89)}
 #: A language is a folder name and a locale: ``es``, ``en``, ``pt-BR`` (never ``../x``).
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
 
@@ -46,6 +48,14 @@ class Thresholds:
     ease_warn: float = 70  # ...and below this warns
     contrast_min: float = 4.5  # WCAG AA for normal text
     review_warn_days: int = 30  # warn this many days before a review falls due
+    # The paper check, per edition (an edition not named takes the standard's), in points:
+    # the smallest text a sheet may print, and the smallest the clinic's numbers may be.
+    smallest_text: dict = field(default_factory=lambda: {"standard": 9, "large-print": 14})
+    number_size: dict = field(default_factory=lambda: {"standard": 12, "large-print": 18})
+
+    def size_for(self, sizes: dict, edition: str) -> float:
+        """An edition's size from one of the tables above."""
+        return sizes.get(edition, sizes.get("standard", 0))
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,8 @@ class Config:
     thresholds: Thresholds = Thresholds()
     server: Server = Server()
     packet: tuple[str, ...] = ()  # the sheets a release joins into one patient packet, in order
+    print_seconds: float = 60  # a print that takes longer is stopped
+    print_megabytes: int = 400  # ...and so is one that needs more memory than this
 
     @property
     def source_language(self) -> str:
@@ -85,18 +97,28 @@ class Project:
         return self.root / "content"
 
 
+#: The longest each text of handouts.toml may be: every sheet prints them on one or two lines.
+MAX_LENGTHS = {"name": 80, "phone": 30, "address": 160, "web": 100, "logo": 200, "emergency": 20,
+               "crisis": 20, "access_code": 200, "print_log": 200}
+#: The [check] keys that map edition names to sizes in points.
+SIZE_TABLES = ("smallest_text", "number_size")
+#: A phone number as people write it: digits, spaces, + ( ) - and dots, with at least 3 digits.
+PHONE = re.compile(r"^\+?[\d\s().-]*$")
+
 # What each table may hold: key -> expected Python type.
 SCHEMA = {
     "clinic": {"name": str, "phone": str, "address": str, "web": str, "logo": str},
     "emergency": {"emergency": str, "crisis": str},
-    "build": {"paper": str, "languages": list, "editions": list},
-    "check": {name: float for name in Thresholds.__dataclass_fields__},
+    "build": {"paper": str, "languages": list, "editions": list, "print_seconds": float,
+              "print_megabytes": float},
+    "check": {name: dict if name in SIZE_TABLES else float for name in Thresholds.__dataclass_fields__},
     "server": {"access_code": str, "print_log": str},
     "release": {"packet": list},
 }
 DEFAULTS = {
-    "build": {"paper": "letter", "languages": ["en"], "editions": ["standard"]},
-    "check": dict(vars(Thresholds())),
+    "build": {"paper": "letter", "languages": ["en"], "editions": ["standard"], "print_seconds": 60,
+              "print_megabytes": 400},
+    "check": {name: getattr(Thresholds(), name) for name in Thresholds.__dataclass_fields__},
     "server": dict(vars(Server())),
     "release": {"packet": []},
 }
@@ -133,9 +155,12 @@ def load_config(path: Path) -> Config:
         paper=build["paper"],
         languages=tuple(build["languages"]),
         editions=tuple(build["editions"]),
-        thresholds=Thresholds(**tables["check"]),
+        thresholds=Thresholds(**{key: {**DEFAULTS["check"][key], **value} if key in SIZE_TABLES else value
+                                 for key, value in tables["check"].items()}),
         server=Server(**tables["server"]),
         packet=tuple(tables["release"]["packet"]),
+        print_seconds=float(build["print_seconds"]),
+        print_megabytes=int(build["print_megabytes"]),
     )
 
 
@@ -153,7 +178,9 @@ def _validated(path: Path, text: str, data: dict) -> dict:
             if key not in keys:
                 raise ConfigError(path, unknown_name(f"key in [{table}]", key, keys), _line_of(text, key))
             if not _has_type(value, keys[key]):
-                wanted = {list: "a list of strings", str: "a string", float: "a number"}[keys[key]]
+                wanted = {list: "a list of strings", str: "a string", float: "a number",
+                          dict: "a table of edition = size in points, such as "
+                                "{ standard = 12, large-print = 18 }"}[keys[key]]
                 raise ConfigError(path, f"[{table}] {key}: expected {wanted}, found {value!r}",
                                   _line_of(text, key))
         missing = [key for key in keys if key not in given]
@@ -165,6 +192,9 @@ def _validated(path: Path, text: str, data: dict) -> dict:
 
 
 def _has_type(value, expected: type) -> bool:
+    if expected is dict:  # edition name -> a size in points
+        return isinstance(value, dict) and all(_has_type(size, float) and size > 0
+                                               for size in value.values())
     if expected is float:  # a whole number will do; true and false will not
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if expected is list:
@@ -173,8 +203,21 @@ def _has_type(value, expected: type) -> bool:
 
 
 def _check_values(path: Path, text: str, tables: dict) -> None:
-    """The paper is one we know; the logo and each edition's stylesheet exist."""
+    """The paper is one we know; the logo and each edition's stylesheet exist; the numbers every
+    sheet prints are phone numbers."""
     root = path.parent
+    for table in ("clinic", "emergency", "server"):
+        for key, value in tables[table].items():
+            if len(value) > MAX_LENGTHS[key]:
+                raise ConfigError(path, f"[{table}] {key}: expected at most {MAX_LENGTHS[key]} "
+                                        f"characters, found {len(value)}", _line_of(text, key))
+    for table, key, example in (("clinic", "phone", "(480) 555-0142"), ("emergency", "emergency", "911"),
+                                ("emergency", "crisis", "988")):
+        number = tables[table][key]
+        if not PHONE.match(number) or sum(char.isdigit() for char in number) < 3:
+            raise ConfigError(path, f"[{table}] {key}: expected a phone number that every sheet can "
+                                    f"print, such as \"{example}\", found {sandbox.excerpt(number, 30)!r}",
+                              _line_of(text, key))
     paper, logo = tables["build"]["paper"], tables["clinic"]["logo"]
     if paper not in PAPERS:
         raise ConfigError(path, unknown_name("paper", paper, PAPERS), _line_of(text, "paper"))
@@ -191,6 +234,15 @@ def _check_values(path: Path, text: str, tables: dict) -> None:
             raise ConfigError(path, f"languages: expected a language code such as \"en\" or "
                                     f"\"es\", found {sandbox.excerpt(lang, 20)!r} ({problem})",
                               _line_of(text, "languages"))
+    for key in ("print_seconds", "print_megabytes"):
+        if tables["build"][key] <= 0:
+            raise ConfigError(path, f"[build] {key}: expected a number above 0, found "
+                                    f"{tables['build'][key]!r}", _line_of(text, key))
+    for key in SIZE_TABLES:
+        for edition in tables["check"][key]:
+            if edition not in tables["build"]["editions"] and edition not in DEFAULTS["check"][key]:
+                raise ConfigError(path, f"[check] {key}: {unknown_name('edition', edition, tables['build']['editions'])}",
+                                  _line_of(text, key))
     for edition in tables["build"]["editions"]:
         if not re.match(r"^[a-z0-9]+(-[a-z0-9]+)*$", edition):
             raise ConfigError(path, f"editions: expected names such as \"large-print\", found "

@@ -27,6 +27,9 @@ MAX_YAML_DEPTH = 4
 #: Lists and quotes nest at most this deep: three levels are plenty on paper, and Markdown's
 #: parser slows down badly on thousands.
 MAX_NESTING = 6
+#: The longest a front matter text may be: a title is one line of the running header and the
+#: footer (and WeasyPrint takes minutes to fit a title of thousands of letters).
+MAX_LENGTHS = {"title": 120, "summary": 300, "reviewed_by": 100, "version": 20}
 #: Characters that print as nothing or garble a line: C0 and C1 controls except tab and newline.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -263,6 +266,9 @@ def _field_value(path: Path, key: str, loader: yaml.SafeLoader, node: yaml.Node,
              and (not key.startswith("max_pages") or value >= 1))
     if not valid:
         raise ContentError(path, f"{key}: expected {field.description}, found {_describe(value)}", line)
+    if isinstance(value, str) and len(value) > MAX_LENGTHS.get(key, len(value)):
+        raise ContentError(path, f"{key}: expected at most {MAX_LENGTHS[key]} characters, found "
+                                 f"{len(value)}", line)
     return value
 
 

@@ -26,7 +26,7 @@ import tinycss2
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import sandbox, tagging
+from . import sandbox, tagging, workers
 
 #: Tagged for screen readers: structure tree, /Lang, headings, lists, the title as window title.
 PDF_VARIANT = "pdf/ua-1"
@@ -71,6 +71,7 @@ class SandboxedFetcher(URLFetcher):
             path = sandbox.resolve(self.root, url)
             if path is None:  # a data: URL, decoded by urllib
                 return super().fetch(url, headers)
+            workers.loading(path.relative_to(self.root.resolve()).as_posix())
             body = sandbox.read_file(self.root, path)
         except (sandbox.SandboxViolation, sandbox.UnreadableFile) as violation:
             self.violations.append((url, str(violation)))

@@ -13,26 +13,22 @@ before WeasyPrint is even imported, so a build with nothing to do costs almost n
 """
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import dataclasses
 import functools
 import hashlib
 import importlib.metadata
 import logging
-import multiprocessing
-import os
 import re
-import signal
 import time
-from concurrent.futures import ProcessPoolExecutor
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import content, output, render, sandbox
-from .config import CONFIG_FILE, PAPERS, Project
+from . import content, output, render, sandbox, workers
+from .config import CONFIG_FILE, PAPER_POINTS, PAPERS, Project
 from .content import Handout
-from .errors import BuildError, ContentError, HandoutsError, InputError, display_path, unknown_name
+from .errors import (BuildError, ConfigError, ContentError, HandoutsError, InputError, display_path,
+                     unknown_name)
 from .render import Personal
 
 logger = logging.getLogger(__name__)
@@ -41,6 +37,9 @@ MANIFEST = output.MANIFEST
 #: What staff may write in for a patient, at most: enough for a name, a date, a short note.
 PERSONAL_LIMITS = {"patient": 100, "treatment_date": 60, "next_visit": 100, "clinician": 100,
                    "note": 500}
+#: Accent marks a letter may carry: Vietnamese stacks two, a few scripts three; a tall stack of
+#: them is drawn over the lines above and below, and past the paper's edge.
+MAX_MARKS = 3
 
 
 class UnknownSheet(HandoutsError):
@@ -112,6 +111,7 @@ class Sheet:
     used: tuple[tuple[str, str], ...] = ()  # (project path, sha256) of every file it loaded
     stylesheets: tuple[tuple[str, bytes], ...] = field(default=(), compare=False, repr=False)
     document: object = field(default=None, compare=False, repr=False)  # WeasyPrint's layout
+    colours: tuple = field(default=(), compare=False, repr=False)  # contrast.Pair, when asked for
 
 
 def render_sheet(project: Project, slug: str, lang: str, edition: str = "standard",
@@ -131,8 +131,42 @@ def render_sheet(project: Project, slug: str, lang: str, edition: str = "standar
     if not content.SLUG.match(slug) or sandbox.file_kind(path) == "nothing":
         known = sorted(p.stem for p in (project.content_dir / lang).glob("*.md"))
         raise UnknownSheet(unknown_name(f"{lang} handout", sandbox.excerpt(slug, 40), known))
-    return print_sheet(project, Job(content.load_handout(path, lang), edition, paper),
-                       strict=strict, personal=personal)
+    return print_bounded(project, Job(content.load_handout(path, lang), edition, paper),
+                         strict=strict, personal=personal)
+
+
+def print_bounded(project: Project, job: Job, *, strict: bool = False,
+                  personal: Personal | None = None, colours: bool = False) -> Sheet:
+    """``print_sheet`` in a worker process, within the project's deadline and memory cap (see
+    ``workers``). The Sheet comes back without WeasyPrint's layout; ``colours`` asks for the
+    text and background colours of the layout (for ``check``'s contrast) instead."""
+    try:
+        return workers.call(limits_of(project), _print_in_worker, project, job, strict, personal, colours)
+    except workers.Stopped as stopped:
+        raise stopped_error(job, stopped) from None
+
+
+def limits_of(project: Project) -> workers.Limits:
+    return workers.Limits(project.config.print_seconds, project.config.print_megabytes)
+
+
+def stopped_error(job: Job, stopped: workers.Stopped) -> BuildError:
+    """A print stopped by its limits, blamed on the file it was loading when the content names
+    it, else on the sheet."""
+    loading = f" while loading {stopped.loading}" if stopped.loading else ""
+    return BuildError(job.handout.path, f"printing {job.path} {stopped.reason}{loading}: is a "
+                                        f"picture, a table or a value too large? (the limits are "
+                                        f"print_seconds and print_megabytes in handouts.toml)",
+                      job.handout.line_of(stopped.loading) if stopped.loading else None)
+
+
+def _print_in_worker(project: Project, job: Job, strict: bool, personal: Personal | None,
+                     colours: bool) -> Sheet:
+    from . import contrast
+
+    sheet = print_sheet(project, job, strict=strict, personal=personal)
+    pairs = tuple(contrast.colour_pairs(sheet.document)) if colours else ()
+    return dataclasses.replace(sheet, document=None, colours=pairs)
 
 
 def print_sheet(project: Project, job: Job, *, strict: bool = False,
@@ -141,6 +175,7 @@ def print_sheet(project: Project, job: Job, *, strict: bool = False,
     from . import pdf  # imports WeasyPrint: only a sheet that is really printed pays for it
 
     check_personal(personal)
+    refuse_broken_stylesheets(project, job.edition)
     try:
         html = render.render_html(project, job.handout, job.edition, job.paper, personal)
         printed = pdf.print_pdf(project.root, html)
@@ -167,6 +202,18 @@ def check_personal(personal: Personal | None) -> None:
         if any(char in value for char in map(chr, [*range(32), *range(127, 160)])
                if char not in allowed_breaks):
             raise PersonalFieldError(f"{name}: expected plain text, found a control character")
+        if _most_marks(unicodedata.normalize("NFC", value)) > MAX_MARKS:
+            raise PersonalFieldError(f"{name}: expected at most {MAX_MARKS} accent marks on one "
+                                     f"letter, found more (they would be drawn over other lines)")
+
+
+def _most_marks(text: str) -> int:
+    """The most combining marks (accents and the like) any one letter of ``text`` carries."""
+    most = run = 0
+    for char in text:
+        run = run + 1 if unicodedata.category(char) in ("Mn", "Me") else 0
+        most = max(most, run)
+    return most
 
 
 def refuse_faults(project: Project, job: Job, printed, strict: bool,
@@ -184,8 +231,8 @@ def refuse_faults(project: Project, job: Job, printed, strict: bool,
         url, why = printed.violations[0]
         path, line = blame(project, job, printed, url)
         raise BuildError(path, f"sandbox: {why}", line)
+    refuse_stylesheet_warnings(project, job, printed)
     if printed.missing_characters or printed.system_fonts:
-        import unicodedata  # the message names each character, and where it came from
 
         from . import pdf
         found = printed.missing_characters
@@ -205,24 +252,122 @@ def refuse_faults(project: Project, job: Job, printed, strict: bool,
     if overrun := job.over_budget(printed.pages):
         raise PageBudgetError(handout.path, f"{job.path} {overrun}", handout.key_lines.get(job.budget_key),
                               printed.pages)
-    if lost := missing_mandatory_lines(project, printed.text()):
-        raise BuildError(handout.path, f"the printed sheet lacks {' and '.join(lost)}; every sheet must "
-                                       f"show them (is something in the content or styles hiding "
-                                       f"the contact box?)")
+    refuse_paper_faults(project, job, printed, personal)
     if strict and printed.warnings:
         path, line = blame_warning(project, job, printed, printed.warnings[0])
         raise BuildError(path, f"warning (--strict): {printed.warnings[0]}", line)
 
 
-def missing_mandatory_lines(project: Project, text: str) -> list[str]:
-    """Which of the clinic's phone number, emergency line and crisis line the text lacks
-    (spaces and line breaks aside)."""
-    squeezed = re.sub(r"\s+", "", text)
+def refuse_broken_stylesheets(project: Project, edition: str) -> None:
+    """A stylesheet is code: a lost ';' or '}' is an error at its line, before anything is
+    printed with it (WeasyPrint would go on without a word)."""
+    from . import stylesheets
+
+    for relative in render.stylesheets(edition):
+        try:
+            css = sandbox.read_file(project.root, project.root / relative)
+        except sandbox.UnreadableFile:
+            continue  # the print names it, through the sandbox
+        for problem in stylesheets.lint(relative, css):
+            raise BuildError(project.root / problem.path, problem.message, problem.line)
+
+
+def refuse_stylesheet_warnings(project: Project, job: Job, printed) -> None:
+    """Any warning WeasyPrint gives about a stylesheet (a parse error, an unknown property or
+    value) is an error of that stylesheet's line, strict or not."""
+    for warning in printed.warnings:
+        path, line = blame_warning(project, job, printed, warning)
+        if path.suffix == ".css" or path.name == render.TEMPLATE:
+            raise BuildError(path, warning, line)
+
+
+def refuse_paper_faults(project: Project, job: Job, printed, personal: Personal | None) -> None:
+    """The paper check (see ``paper``): refuse a sheet on which a patient would not see every
+    word, or the clinic's numbers on page 1. Blamed on the rule that causes it where one can be
+    found, else on the content's line; with personal fields, on what was typed in."""
+    from . import paper
+
+    faults = paper.inspect(printed.document, printed.data, expected_on_paper(project, job))
+    if not faults:
+        return
+    first, more = faults[0], len(faults) - 1
+    others = f" (and {more} more fault{'s' * (more > 1)} of this sheet)" if more else ""
+    if personal:
+        raise PersonalFieldError(f"{_longest_field(personal)}: with what was typed in, the sheet no "
+                                 f"longer prints as it must: {first.message}; shorten it")
+    path, line, rule = blame_fault(project, job, printed, first)
+    raise BuildError(path, f"paper check: {first.message}{rule}{others}", line)
+
+
+def _longest_field(personal: Personal) -> str:
+    return max(PERSONAL_LIMITS, key=lambda name: len(getattr(personal, name, "")))
+
+
+def expected_on_paper(project: Project, job: Job):
+    """What the paper check must find on this job's sheet."""
+    from . import paper
+
+    limits = project.config.thresholds
+    return paper.Expected(lines=mandatory_lines(project, job.handout.lang),
+                          paper_size=PAPER_POINTS[job.paper],
+                          min_text=limits.size_for(limits.smallest_text, job.edition),
+                          min_number=limits.size_for(limits.number_size, job.edition))
+
+
+#: Each mandatory line: the template string that holds it, its placeholder, what it is called.
+MANDATORY = (("call_us", "phone", "the clinic's phone number"),
+             ("emergency", "number", "the emergency line"),
+             ("crisis", "number", "the crisis line"))
+
+
+def mandatory_lines(project: Project, lang: str):
+    """The sentences with the clinic's numbers that page 1 must show, as the language's
+    template strings write them. A string that does not hold its number's placeholder (a
+    number typed in by hand goes stale) is an error at its line."""
+    from . import paper
+
+    strings = render.template_strings(project.root, lang)
+    path = project.root / "templates" / "strings" / f"{lang}.toml"
     clinic, emergency = project.config.clinic, project.config.emergency
-    wanted = {f"the clinic's phone number {clinic.phone}": clinic.phone,
-              f"the emergency line {emergency.emergency}": emergency.emergency,
-              f"the crisis line {emergency.crisis}": emergency.crisis}
-    return [name for name, number in wanted.items() if re.sub(r"\s+", "", number) not in squeezed]
+    numbers = {"call_us": clinic.phone, "emergency": emergency.emergency, "crisis": emergency.crisis}
+    lines = []
+    for key, placeholder, name in MANDATORY:
+        template = strings.get(key)
+        if not isinstance(template, str) or f"{{{placeholder}}}" not in template:
+            raise ConfigError(path, f"{key}: expected a sentence holding {{{placeholder}}}, where "
+                                    f"{name} from handouts.toml goes, found "
+                                    f"{sandbox.excerpt(repr(template), 60)}", _key_line(path, key))
+        lines.append(paper.Line(name, template.replace(f"{{{placeholder}}}", numbers[key]), numbers[key]))
+    return tuple(lines)
+
+
+def _key_line(path: Path, key: str) -> int | None:
+    try:
+        text = sandbox.read_file(path.parent, path, 1024 * 1024).decode("utf-8", "replace")
+    except sandbox.UnreadableFile:
+        return None
+    return next((number for number, line in enumerate(text.splitlines(), start=1)
+                 if re.match(rf"\s*{re.escape(key)}\s*=", line)), None)
+
+
+def blame_fault(project: Project, job: Job, printed, fault) -> tuple[Path, int | None, str]:
+    """(file, line, the rule in words) behind a paper fault: the stylesheet rule that gives the
+    element (or its nearest ancestor) the look that hides it, else the content line."""
+    from . import stylesheets
+
+    document = printed.document
+    cascade = stylesheets.Cascade(printed.stylesheets, document.pages[0]._page_box.children[0].element)
+    element_properties = [name for name in fault.properties if not name.startswith("@page ")]
+    declaration = cascade.rule_behind(fault.element, element_properties, fault.pseudo)
+    for name in fault.properties:
+        if not declaration and name.startswith("@page ") and (rules := cascade.page_rules(name[6:])):
+            declaration = rules[-1]  # the last one in the cascade wins
+    if declaration:
+        return (project.root / declaration.path, declaration.line,
+                f" (the rule {declaration.selector} {{ {declaration.name}: {declaration.value} }})")
+    if line := job.handout.line_of(fault.text.split()[0] if fault.text.split() else "\0"):
+        return job.handout.path, line, ""
+    return job.handout.path, None, ""
 
 
 def blame(project: Project, job: Job, printed, needle: str) -> tuple[Path, int | None]:
@@ -323,45 +468,24 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
     return report
 
 
-def printing(project: Project, jobs: list[Job], strict: bool, workers: int):
-    """(job, Sheet or InputError, warnings, seconds) for each job, in order: in this process,
-    or in a pool of forked workers that inherit a warm WeasyPrint and keep their fonts."""
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            yield print_for_build(project, job, strict)
-        return
-    from . import pdf  # noqa: F401  loaded before the fork, so no worker loads it again
+def printing(project: Project, jobs: list[Job], strict: bool, count: int):
+    """(job, Sheet or InputError, warnings, seconds) for each job, in order, printed by up to
+    ``count`` bounded workers at once."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_start_worker,
-                             initargs=(project, strict)) as pool:
-        for future in [pool.submit(_print_in_worker, job) for job in jobs]:
+    count = max(1, min(count, len(jobs)))
+    workers.reserve(count, project.config.print_megabytes)
+    with ThreadPoolExecutor(count) as threads:
+        for future in [threads.submit(_print_for_build_bounded, project, job, strict) for job in jobs]:
             yield future.result()
 
 
-_worker: tuple[Project, bool] | None = None  # a build worker's project and strictness
-
-
-def _start_worker(project: Project, strict: bool) -> None:
-    global _worker
-    _worker = (project, strict)
-    output.release_inherited_locks()
-    _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """A worker whose build is killed (kill -9) goes too, instead of waiting on its queue
-    forever: Linux's PR_SET_PDEATHSIG."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 is PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the build died before we got here
-            os._exit(1)
-
-
-def _print_in_worker(job: Job):
-    project, strict = _worker
-    return print_for_build(project, job, strict)
+def _print_for_build_bounded(project: Project, job: Job, strict: bool):
+    started = time.perf_counter()
+    try:
+        return workers.call(limits_of(project), print_for_build, project, job, strict)
+    except workers.Stopped as stopped:
+        return job, stopped_error(job, stopped), (), time.perf_counter() - started
 
 
 def print_for_build(project: Project, job: Job, strict: bool):

@@ -172,8 +172,11 @@ def test_the_gate_refuses_a_sheet_whose_styles_hide_the_emergency_lines(tmp_path
     project = one_sheet_project(tmp_path)
     css = project / "styles/print.css"
     css.write_text(css.read_text() + "\n.contact { display: none; }\n")
-    with pytest.raises(InputError, match="lacks the emergency line 911 and the crisis line 988"):
+    line = css.read_text().count("\n")
+    with pytest.raises(InputError, match=re.escape("page 1 must show the clinic's phone number")) as caught:
         render_sheet(load_project(project), "ketamine-aftercare", "en")
+    assert caught.value.path == css and caught.value.line == line
+    assert "(the rule .contact { display: none })" in caught.value.message
 
 
 def test_the_gate_names_what_does_not_exist(tmp_path):
@@ -199,7 +202,7 @@ def test_the_gate_refuses_personal_fields_without_repeating_them(tmp_path, field
     assert words in str(raised.value) and value not in str(raised.value)
 
 
-def test_two_threads_each_get_their_own_warnings_and_bytes(tmp_path):
+def test_two_threads_each_get_their_own_warnings_and_errors(tmp_path):
     clean = load_project(copy_project(tmp_path / "clean"))
     noisy_root = copy_project(tmp_path / "noisy")
     css = noisy_root / "styles/print.css"
@@ -210,7 +213,10 @@ def test_two_threads_each_get_their_own_warnings_and_bytes(tmp_path):
 
     def print_three(name, project):
         for _ in range(3):
-            results[name].append(render_sheet(project, "ketamine-aftercare", "en"))
+            try:
+                results[name].append(render_sheet(project, "ketamine-aftercare", "en"))
+            except InputError as error:  # a stylesheet's warning is its error
+                results[name].append(error)
 
     threads = [threading.Thread(target=print_three, args=item) for item in
                (("clean", clean), ("noisy", noisy))]
@@ -219,7 +225,7 @@ def test_two_threads_each_get_their_own_warnings_and_bytes(tmp_path):
     for thread in threads:
         thread.join()
     assert all(not sheet.warnings and sheet.data == alone for sheet in results["clean"])
-    assert all(any("colour" in w for w in sheet.warnings) for sheet in results["noisy"])
+    assert all("Ignored `colour: red`" in error.message for error in results["noisy"])
 
 
 # --- the cache -----------------------------------------------------------------------------

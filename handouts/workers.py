@@ -1,0 +1,222 @@
+"""Bounded workers: every print runs in a worker process, with a deadline and a memory cap.
+
+Some inputs make WeasyPrint work for minutes or take gigabytes (a huge picture, a title of
+thousands of letters, a stylesheet that asks for a page 200 inches wide). The checks before a
+print refuse the ones we know of; this module makes sure that no other can hang a build or a
+web page: a print runs in a worker process that is killed when its deadline passes, under an
+address-space limit (``RLIMIT_AS``) that turns a runaway into a ``MemoryError``, and the caller
+gets a clear error naming the sheet and the last file it was loading.
+
+Workers are forked from multiprocessing's forkserver, a small single-threaded process that has
+loaded WeasyPrint once: a worker starts warm and cheap, and never inherits a web server's
+threads, a build's folder lock or anything else of the process that asked. A worker serves
+call after call; one that was killed or ran out of memory is replaced. Every worker dies with
+its parent (``PR_SET_PDEATHSIG``), so a ``kill -9`` of a build leaves nothing behind.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+#: The modules every worker needs, loaded once in the forkserver.
+PRELOAD = ["handouts.pipeline", "handouts.pdf", "handouts.paper"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one print may take: seconds of wall time and megabytes of memory beyond a warm
+    worker's own."""
+
+    seconds: float
+    megabytes: int
+
+
+class Stopped(Exception):
+    """A call that was stopped: past its deadline, out of memory, or its worker died.
+    ``loading`` is the last file the print was loading, if any."""
+
+    def __init__(self, reason: str, loading: str | None):
+        super().__init__(reason)
+        self.reason = reason
+        self.loading = loading
+
+
+def call(limits: Limits, function, *args):
+    """``function(*args)`` in a worker within ``limits``: its result, or the exception it
+    raised, or Stopped. Blocks while every worker is busy (there are as many as CPUs, or as
+    many as the callers asked for with ``reserve``)."""
+    pool = _pool_for(limits.megabytes)
+    worker = pool.take()
+    try:
+        return worker.call(function, args, limits)
+    finally:
+        pool.give_back(worker)
+
+
+def reserve(count: int, megabytes: int) -> None:
+    """Let up to ``count`` calls with this memory cap run at once (a build's ``--jobs``)."""
+    _pool_for(megabytes).grow(count)
+
+
+def loading(path: str) -> None:
+    """Called inside a worker as a print loads a file: the deadline's message names it."""
+    if _CONNECTION is not None:
+        with contextlib.suppress(OSError, ValueError):
+            _CONNECTION.send(("loading", path))
+
+
+# --- the pool ----------------------------------------------------------------------------------
+
+_POOLS: dict[int, _Pool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool_for(megabytes: int) -> _Pool:
+    with _POOLS_LOCK:
+        if megabytes not in _POOLS:
+            _POOLS[megabytes] = _Pool(megabytes)
+        return _POOLS[megabytes]
+
+
+class _Pool:
+    """Idle workers, started as needed up to a capacity."""
+
+    def __init__(self, megabytes: int):
+        self.megabytes = megabytes
+        self.capacity = os.cpu_count() or 1
+        self.started = 0
+        self.idle: list[_Worker] = []
+        self.changed = threading.Condition()
+
+    def grow(self, capacity: int) -> None:
+        with self.changed:
+            self.capacity = max(self.capacity, capacity)
+            self.changed.notify_all()
+
+    def take(self) -> _Worker:
+        with self.changed:
+            self.changed.wait_for(lambda: self.idle or self.started < self.capacity)
+            if self.idle:
+                return self.idle.pop()
+            self.started += 1
+        try:
+            return _Worker(self.megabytes)
+        except BaseException:
+            self.give_back(None)
+            raise
+
+    def give_back(self, worker: _Worker | None) -> None:
+        with self.changed:
+            if worker is not None and worker.alive:
+                self.idle.append(worker)
+            else:  # killed, or never started: its place is free for a new one
+                self.started -= 1
+            self.changed.notify()
+
+
+def _context():
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+class _Worker:
+    """One worker process and the pipe to it."""
+
+    def __init__(self, megabytes: int):
+        context = _context()
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(target=_serve, args=(theirs, megabytes), daemon=True,
+                                       name="handouts-print")
+        self.process.start()
+        theirs.close()
+        self.alive = True
+
+    def call(self, function, args, limits: Limits):
+        self.connection.send((function, args))
+        deadline = time.monotonic() + limits.seconds
+        last_file = None
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self.connection.poll(remaining):
+                self.kill()
+                raise Stopped(f"took longer than {limits.seconds:g} s", last_file)
+            try:
+                kind, value = self.connection.recv()
+            except (EOFError, OSError):
+                self.kill()
+                raise Stopped(f"ended unexpectedly (did it need more than {limits.megabytes} MB "
+                              f"of memory?)", last_file) from None
+            if kind == "loading":
+                last_file = value
+            elif kind == "out of memory":
+                self.kill()  # a worker that ran out of memory may be in a bad state
+                raise Stopped(f"needed more than {limits.megabytes} MB of memory", last_file)
+            elif kind == "raised":
+                raise value
+            else:
+                return value
+
+    def kill(self) -> None:
+        self.alive = False
+        with contextlib.suppress(OSError, ValueError):
+            self.process.kill()
+            self.process.join(5)
+            self.connection.close()
+
+
+# --- inside a worker ---------------------------------------------------------------------------
+
+_CONNECTION = None  # a worker's end of its pipe
+
+
+def _serve(connection, megabytes: int) -> None:
+    global _CONNECTION
+    _die_with_parent()
+    _cap_memory(megabytes)
+    _CONNECTION = connection
+    while True:
+        try:
+            function, args = connection.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        try:
+            answer = ("returned", function(*args))
+        except MemoryError:
+            answer = ("out of memory", None)
+        except Exception as error:  # the caller's to raise
+            answer = ("raised", error)
+        try:
+            connection.send(answer)
+        except MemoryError:
+            connection.send(("out of memory", None))
+        except Exception as error:  # an answer that cannot be pickled
+            connection.send(("raised", RuntimeError(f"{error.__class__.__name__}: {error}")))
+        if answer[0] == "out of memory":
+            return
+
+
+def _cap_memory(megabytes: int) -> None:
+    """Limit the address space to what a warm worker uses now, plus ``megabytes``."""
+    with open("/proc/self/statm") as statm:
+        used = int(statm.read().split()[0]) * resource.getpagesize()
+    limit = used + megabytes * 1024 * 1024
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _die_with_parent() -> None:
+    """A worker goes when the process that started it goes (kill -9 included): Linux's
+    PR_SET_PDEATHSIG. Its parent is the forkserver, which leaves when its own parent does."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 is PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before we got here
+            os._exit(1)
