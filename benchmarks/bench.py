@@ -44,6 +44,26 @@ PDF_VARIANT = "pdf/ua-1"  # what the build prints (handouts/pdf.py)
 CPUS = os.cpu_count() or 1
 EDITED_SHEET = "content/en/ketamine-aftercare.md"
 
+# Print every sheet of the project in DIR in this process, then run the paper check on each;
+# print the seconds of both as JSON.
+PAPER_CHECK = """
+import json, sys, time
+from pathlib import Path
+from handouts import paper, pdf, pipeline, render
+from handouts.config import load_project
+project = load_project(Path(sys.argv[1]))
+handouts, _ = pipeline.load_selection(project, ())
+jobs = pipeline.plan(handouts, project.config.paper, project.config.editions)
+printing = checking = 0.0
+for job in jobs:
+    started = time.perf_counter()
+    printed = pdf.print_pdf(project.root, render.render_html(project, job.handout, job.edition, job.paper))
+    middle = time.perf_counter()
+    assert not paper.inspect(printed.document, printed.data, pipeline.expected_on_paper(project, job))
+    printing, checking = printing + middle - started, checking + time.perf_counter() - middle
+print(json.dumps({"print": printing, "paper": checking}))
+"""
+
 # Print every HTML file named on the command line to PDF beside it, as the build does.
 BARE_WEASYPRINT = """
 import sys, weasyprint
@@ -117,6 +137,7 @@ class Bench:
         if measures[-1].seconds is None:  # no --jobs: time the library as the build does it today
             measures.append(self.library_build(library, library_pdfs, None))
         measures += [self.bare_weasyprint(pdfs), self.pandoc(pdfs)]
+        measures += self.paper_check(pdfs)
         return measures
 
     # --- projects and commands --------------------------------------------------------------------
@@ -215,6 +236,23 @@ class Bench:
         run_checked(command)  # warm
         return self.timed("bare", what, len(pages), lambda _: run_checked(command))
 
+    def paper_check(self, pdfs: int) -> list[Measure]:
+        """The paper check of every sheet against printing it, in one warm process (the
+        second of two rounds, so that fonts and caches are loaded)."""
+        project = self.fresh_copy()
+        rounds = []
+        for _ in range(max(2, self.repeat + 1)):
+            result = subprocess.run([sys.executable, "-c", PAPER_CHECK, str(project)], text=True,
+                                    capture_output=True)
+            if result.returncode:
+                sys.exit(f"the paper check benchmark failed:\n{result.stderr}")
+            rounds.append(json.loads(result.stdout))
+        rounds = rounds[1:]
+        return [Measure("print", "printing every sheet, in one process", statistics.median(
+                    r["print"] for r in rounds), pdfs),
+                Measure("paper", "the paper check of every sheet", statistics.median(
+                    r["paper"] for r in rounds), pdfs)]
+
     def pandoc(self, pdfs: int) -> Measure:
         what = f"Pandoc --pdf-engine=weasyprint, per document x {pdfs} PDFs"
         pandoc = shutil.which("pandoc")
@@ -268,6 +306,7 @@ def judge(measures: list[Measure]) -> list[Target]:
         target(f"library one job / {CPUS} jobs (speed-up)", by_name.get("library_jobs1"),
                by_name.get(f"library_jobs{CPUS}"), ">= 1.6"),
         target("Pandoc / full build (speed-up)", by_name.get("pandoc"), by_name.get("full"), ">= 5"),
+        target("paper check / printing", by_name.get("paper"), by_name.get("print"), "<= 0.15"),
     ]
 
 
