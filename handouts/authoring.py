@@ -67,6 +67,9 @@ def _translation(project: Project, slug: str, lang: str, title: str | None, toda
              f"version: {_yaml_string(original.version)}",
              f"updated: {today.isoformat()}",
              "status: draft"]
+    # The translation keeps the original's page budgets, which the original's key lines name.
+    front += [f"{key}: {getattr(original, key)}" for key in ("max_pages", "max_pages_large")
+              if key in original.key_lines]
     return "---\n" + "\n".join(front) + "\n---\n\n" + original.body.lstrip("\n")
 
 

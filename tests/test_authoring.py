@@ -49,12 +49,13 @@ def test_a_translation_starts_from_the_original(project):
     result = run("-C", project, "new", "knee-injection")
     assert result.exit_code == 0, result.output
     original = project / "content/en/knee-injection.md"
-    original.write_text(original.read_text().replace('version: "1.0"', 'version: "1.2"'))
+    original.write_text(original.read_text().replace('version: "1.0"', 'version: "1.2"\nmax_pages: 3'))
     result = run("-C", project, "new", "knee-injection", "--lang", "es", "--title", "Su inyección")
     assert result.exit_code == 0, result.output
     translation = project / "content/es/knee-injection.md"
     meta = front_matter(translation)
-    assert meta == {**meta, "title": "Su inyección", "version": "1.2", "status": "draft"}
+    assert meta == {**meta, "title": "Su inyección", "version": "1.2", "status": "draft", "max_pages": 3}
+    assert "max_pages_large" not in meta  # only the budgets the original sets
     assert translation.read_text().split("---\n", 2)[2] == original.read_text().split("---\n", 2)[2]
     missing = run("-C", project, "new", "no-original", "--lang", "es")
     assert missing.exit_code == 1
