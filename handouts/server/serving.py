@@ -74,25 +74,28 @@ def watch(root: Path, out: Path, strict: bool, say, stop: threading.Event | None
     from .. import pipeline
 
     def build(reason: str) -> None:
-        stamp = time.strftime("%H:%M:%S")
         try:
             project = load_project(root)
-            report = pipeline.build(project, out=out, strict=strict)
+            report = pipeline.build(project, out=out, strict=strict, on_result=tell)
         except InputError as error:
-            say(f"{stamp}  {error.message}")
+            say(f"{time.strftime('%H:%M:%S')}  {error.message}")
             return
         for error in report.content_errors:
-            say(f"{stamp}  {error.message}")
-        printed = [result for result in report.results if not result.up_to_date]
-        for result in printed:
-            if result.error:
-                say(f"{stamp}  failed   {result.job.path}: {result.error.message}")
-            else:
-                pages = result.entry["pages"]
-                say(f"{stamp}  rebuilt  {result.job.path} ({pages} page{'s' * (pages != 1)}, "
-                    f"{result.seconds:.2f} s)")
-        if not printed and not report.content_errors:
-            say(f"{stamp}  {reason}: no PDF needed rebuilding")
+            say(f"{time.strftime('%H:%M:%S')}  {error.message}")
+        if all(result.up_to_date for result in report.results) and not report.content_errors:
+            say(f"{time.strftime('%H:%M:%S')}  {reason}: no PDF needed rebuilding")
+
+    def tell(result) -> None:
+        """Each PDF as soon as it is done, not when the whole build is."""
+        stamp = time.strftime("%H:%M:%S")
+        if result.up_to_date:
+            return
+        if result.error:
+            say(f"{stamp}  failed   {result.job.path}: {result.error.message}")
+        else:
+            pages = result.entry["pages"]
+            say(f"{stamp}  rebuilt  {result.job.path} ({pages} page{'s' * (pages != 1)}, "
+                f"{result.seconds:.2f} s)")
 
     folders = ", ".join(f"{name}/" for name in watching.WATCHED_FOLDERS)
     say(f"Watching {folders} and handouts.toml; rebuilding into {out}/. Ctrl+C stops.")
