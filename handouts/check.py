@@ -18,6 +18,8 @@ from .content import Handout, reviewer_of
 from .errors import InputError, display_path
 
 ERROR, WARNING = "error", "warning"
+#: A last page less full than this is all but empty.
+LAST_PAGE_FILL = 0.2
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 
 
@@ -108,6 +110,12 @@ def check_sheet(project: Project, handout: Handout, handouts: list[Handout], tod
                 sheet.findings.append(_finding_of(error, "content"))
             continue
         sheet.pages[edition] = (printed.pages, job.page_budget)
+        if printed.pages > 1 and printed.last_page_fill < LAST_PAGE_FILL:
+            sheet.findings.append(Finding(WARNING, "pages", f"the last page of the {edition} edition "
+                                                            f"is only {printed.last_page_fill:.0%} full: "
+                                                            f"a reader may take the page before it for "
+                                                            f"the end (shorten the sheet, or give it room)",
+                                          handout.path))
         for warning in printed.warnings:
             path, line = pipeline.blame_warning(project, job, printed, warning)
             sheet.findings.append(Finding(WARNING, "print", warning, path, line))

@@ -145,6 +145,15 @@ class _Renders:
         return self.images[page]
 
 
+def last_page_fill(document) -> float:
+    """How full the last page is: the part of its text area above its last line of text."""
+    page = document.pages[-1]._page_box
+    top, height = page.content_box_y() * PT, page.height * PT
+    bottoms = [run.rect[3] for run in _walk(page, len(document.pages) - 1, _Ancestry())
+               if run.element is not None]  # margin boxes (header, footer) have no element
+    return max(0.0, (max(bottoms, default=top) - top) / height) if height else 1.0
+
+
 # --- the paper itself --------------------------------------------------------------------------
 
 def _page_sizes(document, expected: Expected) -> list[Fault]:

@@ -112,6 +112,7 @@ class Sheet:
     stylesheets: tuple[tuple[str, bytes], ...] = field(default=(), compare=False, repr=False)
     document: object = field(default=None, compare=False, repr=False)  # WeasyPrint's layout
     colours: tuple = field(default=(), compare=False, repr=False)  # contrast.Pair, when asked for
+    last_page_fill: float = 1.0  # how full the last page is, when colours are asked for
 
 
 def render_sheet(project: Project, slug: str, lang: str, edition: str = "standard",
@@ -139,7 +140,7 @@ def print_bounded(project: Project, job: Job, *, strict: bool = False,
                   personal: Personal | None = None, colours: bool = False) -> Sheet:
     """``print_sheet`` in a worker process, within the project's deadline and memory cap (see
     ``workers``). The Sheet comes back without WeasyPrint's layout; ``colours`` asks for the
-    text and background colours of the layout (for ``check``'s contrast) instead."""
+    text and background colours of the layout and how full its last page is (for ``check``)."""
     try:
         return workers.call(limits_of(project), _print_in_worker, project, job, strict, personal, colours)
     except workers.Stopped as stopped:
@@ -162,11 +163,13 @@ def stopped_error(job: Job, stopped: workers.Stopped) -> BuildError:
 
 def _print_in_worker(project: Project, job: Job, strict: bool, personal: Personal | None,
                      colours: bool) -> Sheet:
-    from . import contrast
+    from . import contrast, paper
 
     sheet = print_sheet(project, job, strict=strict, personal=personal)
-    pairs = tuple(contrast.colour_pairs(sheet.document)) if colours else ()
-    return dataclasses.replace(sheet, document=None, colours=pairs)
+    if not colours:
+        return dataclasses.replace(sheet, document=None)
+    return dataclasses.replace(sheet, document=None, colours=tuple(contrast.colour_pairs(sheet.document)),
+                               last_page_fill=paper.last_page_fill(sheet.document))
 
 
 def print_sheet(project: Project, job: Job, *, strict: bool = False,
