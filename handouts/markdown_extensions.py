@@ -32,6 +32,8 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from .tables import CellLabels
+
 #: A list item's start: indentation, marker, the spaces after it.
 _ITEM = re.compile(r"^( *)([-*+]|\d{1,9}[.)])( {1,4}|$)")
 #: A call-out's first line (admonition): what follows it is indented 4 spaces.
@@ -155,6 +157,7 @@ class SheetMarkdown(Extension):
         md.treeprocessors.register(PrintedAddresses(md), "printed_addresses", 4)
         md.treeprocessors.register(TickBoxes(md), "tick_boxes", 3)
         md.treeprocessors.register(Figures(md), "figures", 2)
+        md.treeprocessors.register(CellLabels(md), "cell_labels", 1)
         md.postprocessors.register(NoBacklinks(md), "no_backlinks", 5)
 
 
