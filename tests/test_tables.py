@@ -165,13 +165,15 @@ def marked_content(element, page_of, page=None):
 
 
 def source_tables() -> list[tuple[list[str], list[list[str]]]]:
-    """(header, body rows) of each pipe table in the fixture; a link as it prints."""
+    """(header, body rows) of each pipe table in the fixture; a link as it prints: its words,
+    then its address, or the bare address."""
     tables, rows = [], []
     for line in SOURCE.read_text().splitlines() + [""]:
         if line.startswith("|"):
             cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
             if not all(set(cell) <= set(":-") for cell in cells):
-                rows.append([re.sub(r"\[([^\]]*)\]\(([^)]*)\)", r"\1 (\2)", cell) for cell in cells])
+                cells = [re.sub(r"\[([^\]]*)\]\((?:mailto:)?([^)]*)\)", r"\1 (\2)", cell) for cell in cells]
+                rows.append([re.sub(r"<([^>]*)>", r"\1", cell) for cell in cells])
         elif rows:
             tables.append((rows[0], rows[1:]))
             rows = []
