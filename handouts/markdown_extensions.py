@@ -19,6 +19,7 @@ extension does the way a sheet needs:
   and a ticked item's ``li`` gets the class ``done``.
 - **Figures.** An image on a line of its own becomes a ``figure``, its title the caption.
 - **No footnote backlinks**: see NoBacklinks.
+- **Cell labels**: each table cell carries its column's header (see handouts/tables.py).
 """
 from __future__ import annotations
 
