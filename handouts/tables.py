@@ -1,9 +1,10 @@
 """Tables that fit their column: each body cell learns the name of its column.
 
 A table too wide for its column is printed as one block per row (see the end of
-``styles/print.css``), with each value after its column's name, since the header row is not
-printed then. So every body cell carries its header's words in ``data-label``, as plain text
-(the stylesheet prints it with ``attr()``), and the page's own HTML text stays as written.
+``styles/print.css``), with each value after its column's name: the header row is then only a
+band of names above the blocks, far from most values. So every body cell carries its header's
+words in ``data-label``, as plain text (the stylesheet prints it with ``attr()``), and the
+sheet's own text stays as written.
 """
 from __future__ import annotations
 

