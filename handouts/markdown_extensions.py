@@ -19,6 +19,7 @@ extension does the way a sheet needs:
   and a ticked item's ``li`` gets the class ``done``.
 - **Figures.** An image on a line of its own becomes a ``figure``, its title the caption.
 - **No footnote backlinks**: see NoBacklinks.
+- **Cell labels**: each table cell carries its column's header (see handouts/tables.py).
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
+
+from .tables import CellLabels
 
 #: A list item's start: indentation, marker, the spaces after it.
 _ITEM = re.compile(r"^( *)([-*+]|\d{1,9}[.)])( {1,4}|$)")
@@ -155,6 +158,7 @@ class SheetMarkdown(Extension):
         md.treeprocessors.register(PrintedAddresses(md), "printed_addresses", 4)
         md.treeprocessors.register(TickBoxes(md), "tick_boxes", 3)
         md.treeprocessors.register(Figures(md), "figures", 2)
+        md.treeprocessors.register(CellLabels(md), "cell_labels", 1)
         md.postprocessors.register(NoBacklinks(md), "no_backlinks", 5)
 
 

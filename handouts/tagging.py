@@ -19,7 +19,8 @@ come out wrong, and this post-pass (pikepdf) puts them right:
   are: nothing in the PDF tells a paragraph that goes on from a new one.
 - **Tables.** The header row repeated on each page is a second ``THead`` in the tree, and
   ``TH`` cells have no ``/Scope``: the repeats leave the tree, the body pieces join, and each
-  header cell gets ``/Scope /Column``.
+  header cell gets ``/Scope /Column``. Cells on a page the header row does not reach again (a
+  table printed as blocks) name the header cell of their column.
 - **List items with blocks.** A paragraph inside a list item (a footnote) sits straight under
   the ``LI``: it is wrapped in an ``LBody``.
 - **Word spaces.** A line break drops the space between two words, so the tagged text reads
@@ -286,7 +287,7 @@ def _finish_table(table, parents) -> None:
     ``THead`` of its own there (PDF/UA-1 allows one), between the pieces of the body, and its
     ``TH`` cells carry no ``/Scope``. The repeats leave the tree (so their marks become
     artifacts), the body is one ``TBody``, each data cell names the first header's cells, and
-    every header cell heads its column."""
+    every header cell heads its column (see also _name_column_headers)."""
     head, renamed, groups = None, {}, []
     for group in _kids(table):
         if _is_element(group) and group.S == "/THead":
@@ -306,6 +307,19 @@ def _finish_table(table, parents) -> None:
         if "/Headers" in attributes:
             attributes.Headers = pikepdf.Array([pikepdf.String(renamed.get(str(id_), str(id_)))
                                                 for id_ in attributes.Headers])
+    if head is not None:
+        _name_column_headers(groups, _cell_ids(head))
+
+
+def _name_column_headers(groups, columns: list[str]) -> None:
+    """A table printed as blocks (styles/print.css) prints its header row once: WeasyPrint
+    leaves the cells of its later pages without headers. Each gets its column's header cell."""
+    bodies = [group for group in groups if _is_element(group) and group.S == "/TBody"]
+    for row in (row for body in bodies for row in _kids(body) if _is_element(row)):
+        for column, cell in zip(columns, [cell for cell in _kids(row) if _is_element(cell)]):
+            attributes = _table_attributes(cell)
+            if column and cell.S == "/TD" and not len(attributes.get("/Headers", ())):
+                attributes.Headers = pikepdf.Array([pikepdf.String(column)])
 
 
 def _cells(element):
