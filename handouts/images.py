@@ -177,8 +177,9 @@ def checked_svg(body: bytes, fonts: Callable[[], Fonts]) -> bytes:
     """The SVG's bytes once checked, with its text's generic families mapped to the
     project's font; unchanged when it has no text (a logo)."""
     if len(body) > MAX_SVG_BYTES:
-        raise ImageRefused(f"expected an SVG of at most {MAX_SVG_BYTES // 1024} KiB, found "
-                           f"{len(body) / 1024:,.0f} KiB: simplify it, or save it as a PNG")
+        raise ImageRefused(f"expected an SVG of at most {MAX_SVG_BYTES:,} bytes "
+                           f"({MAX_SVG_BYTES // 1024} KiB), found {len(body):,} bytes: simplify it, "
+                           f"or save it as a PNG")
     svg = _read_svg(body)
     if not svg.has_text:
         return body
