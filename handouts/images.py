@@ -155,7 +155,7 @@ def _kind_of(body: bytes) -> str:
         return "an empty file"
     if body.lstrip()[:1] == b"<":
         return "SVG or other XML text (an SVG must be a file named .svg)"
-    return "a file that is no image Pillow knows"
+    return "a file Pillow cannot read as a picture"
 
 
 def _reason(error: Exception) -> str:

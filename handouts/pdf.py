@@ -72,8 +72,11 @@ class SandboxedFetcher(URLFetcher):
             path = sandbox.resolve(self.root, url)
             if path is None:  # a data: URL, decoded by urllib
                 response = super().fetch(url, headers)
-                return self._served(url, f"the data: URL {sandbox.excerpt(url, 40)}", url,
-                                    response.read(), response.content_type)
+                if not _is_image(response.content_type):
+                    return response
+                body = self._checked_image(f"the data: URL {sandbox.excerpt(url, 40)}", url,
+                                           response.read(), response.content_type)
+                return URLFetcherResponse(url, body, {"Content-Type": response.content_type})
             body = sandbox.read_file(self.root, path)
         except (sandbox.SandboxViolation, sandbox.UnreadableFile) as violation:
             self.violations.append((url, f"sandbox: {violation}"))
@@ -85,19 +88,19 @@ class SandboxedFetcher(URLFetcher):
             self.stylesheets.append((relative, body))
         elif path.suffix.lower() in (".ttf", ".otf"):
             self.fonts.append(body)
-        return self._served(url, relative, relative, body, content_type)
-
-    def _served(self, url, name, needle, body, content_type) -> URLFetcherResponse:
-        """The response for a fetched file or data: URL. Anything but a stylesheet or a font
-        is an image: it is served once ``images.checked`` passes it, and otherwise refused
-        with a message that names it (``needle`` is what the sheet's source wrote)."""
-        if content_type != "text/css" and not content_type.startswith("font/"):
-            try:
-                body = images.checked(body, content_type, self._project_fonts)
-            except images.ImageRefused as refusal:
-                self.violations.append((needle, f"{name}: {refusal}"))
-                raise
+        elif _is_image(content_type):
+            body = self._checked_image(relative, relative, body, content_type)
         return URLFetcherResponse(url, body, {"Content-Type": content_type})
+
+    def _checked_image(self, name: str, needle: str, body: bytes, content_type: str) -> bytes:
+        """The image's bytes once ``images.checked`` passes them; otherwise the refusal is
+        kept, its message naming the image, and ``needle`` (what the sheet's source wrote)
+        finds the line to blame."""
+        try:
+            return images.checked(body, content_type, self._project_fonts)
+        except images.ImageRefused as refusal:
+            self.violations.append((needle, f"{name}: {refusal}"))
+            raise
 
     def _project_fonts(self) -> images.Fonts:
         """What SVG text may use: the @font-face fonts of the stylesheets fetched so far
@@ -105,6 +108,11 @@ class SandboxedFetcher(URLFetcher):
         families = _font_face_families(css for _, css in self.stylesheets)
         return images.Fonts(families=tuple(sorted(families)),
                             characters=frozenset().union(*map(_characters_of, self.fonts)))
+
+
+def _is_image(content_type: str) -> bool:
+    """Whatever a sheet embeds that is not a stylesheet or a font is an image."""
+    return content_type != "text/css" and not content_type.startswith("font/")
 
 
 def lay_out(root: Path, html: str, fetcher: SandboxedFetcher | None = None) -> weasyprint.Document:
