@@ -10,7 +10,8 @@ inside an SVG):
   where entities would be declared, is refused before anything in it is read, and nothing
   external is ever loaded), whose elements number at most MAX_SVG_SHAPES when each is counted
   once for every time WeasyPrint would draw it (a ``<use>``, a pattern, a mask, a clip path or
-  a marker draws its elements again wherever it is referenced);
+  a marker draws its elements again wherever it is referenced), and whose text has at most
+  MAX_SVG_CHARACTERS;
 - SVG text is set in the project's fonts: a generic family (``sans-serif``, ``serif``...) is
   mapped to the family the project declares with @font-face, and any other family, or a
   character those fonts lack, is refused, so no font of the machine ever reaches a PDF.
@@ -29,7 +30,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -54,6 +55,9 @@ MAX_SVG_BYTES = 512 * 1024
 #: WeasyPrint draws about 2,000 shapes a second, and a line of SVG text takes as long as six
 #: (measured): so an SVG at the limit adds 1 to 7 s to its sheet, never minutes.
 MAX_SVG_SHAPES = 2_000
+#: WeasyPrint places SVG text a character at a time: 2,000 characters (a diagram's labels
+#: take a few hundred) add about a second, and 100 KB of text took a minute (measured).
+MAX_SVG_CHARACTERS = 2_000
 #: Elements inside elements, and references through references: WeasyPrint draws each level
 #: with a few nested calls, so a deeper file would exhaust Python's stack.
 MAX_SVG_DEPTH = 64
@@ -197,12 +201,17 @@ def _read_svg(body: bytes) -> _Svg:
             raise ImageRefused(f"expected <image> to show a {FORMAT_NAMES} picture, found "
                                f"another SVG ({_href(image)[:60]}): draw it in this SVG instead")
     declarations = _declarations(root)
-    _refuse_too_many_shapes(_count_shapes(root, declarations))
-    texts = [element for element in root.iter() if _name(element.tag) in TEXT_TAGS]
+    drawn = _measure(root, declarations)
+    _refuse_too_many_shapes(drawn.shapes)
+    if drawn.characters > MAX_SVG_CHARACTERS:
+        raise ImageRefused(f"expected at most {MAX_SVG_CHARACTERS:,} characters of text, found "
+                           f"{drawn.characters:,} (each <use> counts the text it draws again): "
+                           f"put the words in the sheet itself")
     families = [family for pairs in declarations.values() for name, value in pairs
                 if name in FONT_PROPERTIES for family in _families(name, value)]
-    return _Svg(has_text=bool(texts), families=tuple(dict.fromkeys(families)),
-                characters="".join("".join(element.itertext()) for element in texts))
+    return _Svg(has_text=any(_name(element.tag) in TEXT_TAGS for element in root.iter()),
+                families=tuple(dict.fromkeys(families)),
+                characters="".join(map(_own_text, root.iter())))
 
 
 def _parse(body: bytes) -> ElementTree.Element:
@@ -286,16 +295,25 @@ def _refuse_too_many_shapes(shapes: int) -> None:
                            f"draws again): simplify it, or save it as a PNG")
 
 
-def _count_shapes(root, declarations) -> int:
-    """How many elements WeasyPrint would draw: each element, with every element it draws
-    again through a reference (``<use href="#a">``, ``fill="url(#pattern)"``...) counted each
-    time. Memoised, so a file of nested <use> is measured without being expanded; a cycle or
-    a chain deeper than MAX_SVG_DEPTH is refused."""
+class _Drawn(NamedTuple):
+    """What an element draws, references followed: its shapes and characters of text, and how
+    deep its elements and references nest below it."""
+
+    shapes: int
+    characters: int
+    below: int
+
+
+def _measure(root, declarations) -> _Drawn:
+    """What WeasyPrint would draw: each element, and again every element it draws through a
+    reference (``<use href="#a">``, ``fill="url(#pattern)"``...) each time. Memoised, so a
+    file of nested <use> is measured without being expanded; a cycle or a chain deeper than
+    MAX_SVG_DEPTH is refused."""
     ids = {element.get("id"): element for element in reversed(list(root.iter())) if element.get("id")}
-    measured: dict[ElementTree.Element, tuple[int, int]] = {}  # element -> (shapes, depth below)
+    measured: dict[ElementTree.Element, _Drawn] = {}
     open_: set[ElementTree.Element] = set()
 
-    def measure(element, depth: int) -> tuple[int, int]:
+    def measure(element, depth: int) -> _Drawn:
         if depth > MAX_SVG_DEPTH:
             raise ImageRefused(f"expected elements and references nested at most {MAX_SVG_DEPTH} "
                                f"deep, found {_describe(element)} deeper")
@@ -304,21 +322,29 @@ def _count_shapes(root, declarations) -> int:
                                f"drawing itself through a reference")
         if element not in measured:
             open_.add(element)
-            shapes, below = 1, 0
+            shapes, characters, below = 1, len(_own_text(element)), 0
             drawn = [(child, 1) for child in element]
             drawn += _references(element, declarations.get(element, ()), ids)
             for target, times in drawn:
-                target_shapes, target_below = measure(target, depth + 1)
-                shapes, below = shapes + times * target_shapes, max(below, target_below + 1)
+                inner = measure(target, depth + 1)
+                shapes += times * inner.shapes
+                characters += times * inner.characters
+                below = max(below, inner.below + 1)
             open_.discard(element)
-            measured[element] = shapes, below
-        shapes, below = measured[element]
-        if depth + below > MAX_SVG_DEPTH:
+            measured[element] = _Drawn(shapes, characters, below)
+        if depth + measured[element].below > MAX_SVG_DEPTH:
             raise ImageRefused(f"expected elements and references nested at most {MAX_SVG_DEPTH} "
                                f"deep, found {_describe(element)} deeper")
-        return shapes, below
+        return measured[element]
 
-    return measure(root, 0)[0]
+    return measure(root, 0)
+
+
+def _own_text(element) -> str:
+    """The text a text element holds itself (its children's is theirs), or ''."""
+    if _name(element.tag) not in TEXT_TAGS:
+        return ""
+    return "".join(part for part in (element.text, *(child.tail for child in element)) if part)
 
 
 def _references(element, pairs, ids) -> list[tuple[ElementTree.Element, int]]:

@@ -23,6 +23,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFile
 
 from conftest import one_sheet_project, run
+from test_bad_input import assert_reported
 from handouts import images
 
 PICTURE = "content/en/picture.md"
@@ -105,15 +106,6 @@ def picture_project(built_picture, tmp_path):
     return shutil.copytree(built_picture, tmp_path / "project")
 
 
-def assert_refused(result, location: str, words) -> None:
-    """Exit 1, no traceback, and the message at ``location`` (path:line: file:) with ``words``."""
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    assert location in result.stderr, result.stderr
-    for word in words:
-        assert word in result.stderr, result.stderr
-
-
 HOSTILE = [
     # case, file name, its bytes, words the message must hold
     ("169-megapixels", "huge.png", lambda: encoded(Image.new("1", (13000, 13000)), "PNG"),
@@ -145,7 +137,7 @@ def test_a_hostile_or_careless_image_is_refused_at_its_line(picture_project, nam
     (picture_project / "assets" / name).write_bytes(body())
     (picture_project / PICTURE).write_text(sheet(f"assets/{name}"))
     result = run("-C", picture_project, "build", "picture")
-    assert_refused(result, f"{PICTURE}:11: assets/{name}: ", words)
+    assert_reported(result, f"{PICTURE}:11: assets/{name}: ", words)
     assert (picture_project / PDF).read_bytes() == before
 
 
@@ -154,7 +146,7 @@ def test_an_image_in_a_data_url_is_checked_too(picture_project):
     url = "data:image/png;base64," + base64.b64encode(encoded(photo(), "PNG")[:3000]).decode()
     (picture_project / PICTURE).write_text(sheet(url))
     result = run("-C", picture_project, "build", "picture")
-    assert_refused(result, f"{PICTURE}:11: the data: URL data:image/png;base64,",
+    assert_reported(result, f"{PICTURE}:11: the data: URL data:image/png;base64,",
                    ["expected a complete PNG image, found a truncated or damaged file"])
     assert (picture_project / PDF).read_bytes() == before
 
@@ -163,7 +155,7 @@ def test_the_logo_is_checked_and_blamed_on_handouts_toml(picture_project):
     before = (picture_project / PDF).read_bytes()
     (picture_project / "assets/logo.svg").write_bytes(nested_use())
     result = run("-C", picture_project, "build", "picture")
-    assert_refused(result, "handouts.toml:10: assets/logo.svg: ",
+    assert_reported(result, "handouts.toml:10: assets/logo.svg: ",
                    ["expected at most 2,000 shapes"])
     assert (picture_project / PDF).read_bytes() == before
 
@@ -175,7 +167,7 @@ def test_a_stylesheet_image_is_blamed_on_its_rule(picture_project):
     css.write_text(css.read_text() + "\nbody { background: url(../assets/paper.jpg); }\n")
     result = run("-C", picture_project, "build", "picture")
     line = css.read_text().count("\n")
-    assert_refused(result, f"styles/print.css:{line}: assets/paper.jpg: ",
+    assert_reported(result, f"styles/print.css:{line}: assets/paper.jpg: ",
                    ["expected a complete JPEG image"])
     assert (picture_project / PDF).read_bytes() == before
 
@@ -251,6 +243,16 @@ def test_the_svg_byte_limit_is_exact():
     check_svg(long_path(images.MAX_SVG_BYTES))
     with pytest.raises(images.ImageRefused, match="found 524,289 bytes"):
         check_svg(long_path(images.MAX_SVG_BYTES + 1))
+
+
+def test_the_svg_text_limit_is_exact():
+    check_svg(svg_text(words="a" * 1990 + "<tspan>bcdefghijk</tspan>"))  # 2,000 characters
+    with pytest.raises(images.ImageRefused, match="expected at most 2,000 characters of text, found 2,001"):
+        check_svg(svg_text(words="a" * 1990 + "<tspan>bcdefghijk</tspan>l"))
+    used = f'{SVG_OPEN}<text id="t">{"a" * 1000}</text><use href="#t"/></svg>'  # drawn twice
+    with pytest.raises(images.ImageRefused, match="found 2,002 .each <use> counts the text"):
+        check_svg(used.replace("a" * 1000, "a" * 1001).encode())
+    check_svg(used.encode())
 
 
 def uses(count: int, extra: int = 0) -> bytes:
