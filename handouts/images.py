@@ -42,9 +42,9 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 RASTER_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 FORMAT_NAMES = "PNG, JPEG, GIF or WebP"
 #: 24 megapixels: 6000 x 4000, a full-frame camera's photo (a phone's is about 12). A whole
-#: page at 300 dpi needs only 8.4, and decoding the largest image accepted peaks at about
-#: 300 MB (measured), far from what a 169-megapixel file takes (1.4 GB); Pillow's own check
-#: would only warn up to 178 megapixels.
+#: page at 300 dpi needs only 8.4, and a sheet with the largest image accepted prints in
+#: under 300 MB (measured), far from what a 169-megapixel file took (1.4 GB); Pillow's own
+#: check would only warn up to 178 megapixels.
 MAX_PIXELS = 24_000_000
 #: Photos are downsampled to this resolution at the size they are printed (WeasyPrint's
 #: ``dpi`` option): a 4000 x 3000 phone photo across the column keeps about 1500 x 1100.
@@ -196,10 +196,10 @@ def checked_svg(body: bytes, fonts: Callable[[], Fonts]) -> bytes:
 def _read_svg(body: bytes) -> _Svg:
     """Parse, measure and describe an SVG; the same bytes are read once per process."""
     root = _parse(body)
-    for image in root.iter(f"{SVG}image"):  # a picture in a picture would multiply its shapes
-        if _is_svg_url(_href(image)):
+    for element in root.iter():  # a picture in a picture would multiply its shapes
+        if _name(element.tag) == "image" and _is_svg_url(_href(element)):
             raise ImageRefused(f"expected <image> to show a {FORMAT_NAMES} picture, found "
-                               f"another SVG ({_href(image)[:60]}): draw it in this SVG instead")
+                               f"another SVG ({_href(element)[:60]}): draw it in this SVG instead")
     declarations = _declarations(root)
     drawn = _measure(root, declarations)
     _refuse_too_many_shapes(drawn.shapes)
