@@ -4,8 +4,9 @@ Every file a print fetches that is not a stylesheet or a font is an image, and p
 ``checked`` first (the content's pictures, the logo, a stylesheet's backgrounds, the pictures
 inside an SVG):
 
-- a raster image is a PNG, JPEG, GIF or WebP of at most MAX_PIXELS, and decodes completely
-  (WeasyPrint would print a truncated file half black, without a word);
+- a raster image is a PNG, JPEG or GIF of at most MAX_PIXELS, in pixels WeasyPrint prints
+  right, and decodes completely (WeasyPrint would print a truncated file half black, without
+  a word);
 - an SVG is a ``.svg`` file of at most MAX_SVG_BYTES, plain XML (a document type declaration,
   where entities would be declared, is refused before anything in it is read, and nothing
   external is ever loaded), whose elements number at most MAX_SVG_SHAPES when each is counted
@@ -38,9 +39,14 @@ import cssselect2
 import tinycss2
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-#: What cameras, phones and drawing programs save, by Pillow's names.
-RASTER_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
-FORMAT_NAMES = "PNG, JPEG, GIF or WebP"
+#: What cameras, phones and drawing programs save, by Pillow's names. Not WebP: Pillow decodes
+#: it through its animation decoder, which took 380 MB for 24 megapixels (measured), near the
+#: memory a whole print may have.
+RASTER_FORMATS = ("PNG", "JPEG", "GIF")
+FORMAT_NAMES = "PNG, JPEG or GIF"
+#: The pixel formats WeasyPrint 70 prints right (Pillow's modes). It fails on 16-bit grey
+#: (I;16) and would print others with the wrong colours.
+PRINTABLE_MODES = ("1", "L", "LA", "P", "I", "RGB", "RGBA", "CMYK")
 #: 24 megapixels: 6000 x 4000, a full-frame camera's photo (a phone's is about 12). A whole
 #: page at 300 dpi needs only 8.4, and a sheet with the largest image accepted prints in
 #: under 300 MB (measured), far from what a 169-megapixel file took (1.4 GB); Pillow's own
@@ -119,6 +125,9 @@ def check_raster(body: bytes) -> None:
                                f"({_reason(error)})") from None
         if image.format not in RASTER_FORMATS:
             raise ImageRefused(f"expected a {FORMAT_NAMES} image, found a {image.format} image")
+        if image.mode not in PRINTABLE_MODES:
+            raise ImageRefused(f"expected 8-bit grey, colour or palette pixels, found Pillow's mode "
+                               f"{image.mode}: save it as an 8-bit {image.format}")
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise ImageRefused(f"expected at most {MAX_PIXELS // 1_000_000} megapixels (such as "
@@ -129,6 +138,8 @@ def check_raster(body: bytes) -> None:
             image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
         try:
             image.load()
+        except MemoryError:  # not the file's fault: the print's memory cap says so itself
+            raise
         except Exception as error:
             raise ImageRefused(f"expected a complete {image.format} image, found a truncated or "
                                f"damaged file ({_reason(error)}); save or copy it again") from None

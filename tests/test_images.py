@@ -114,10 +114,12 @@ HOSTILE = [
      ["expected a complete PNG image, found a truncated or damaged file"]),
     ("truncated-jpeg", "cut.jpg", lambda: encoded(photo(), "JPEG")[:4000],
      ["expected a complete JPEG image, found a truncated or damaged file"]),
-    ("tiff", "scan.tiff", lambda: encoded(photo(), "TIFF"),
-     ["expected a PNG, JPEG, GIF or WebP image, found a TIFF image"]),
+    ("webp", "download.webp", lambda: encoded(photo(), "WEBP"),
+     ["expected a PNG, JPEG or GIF image, found a WEBP image"]),
+    ("16-bit-grey", "scan.png", lambda: encoded(Image.new("I;16", (300, 200), 3000), "PNG"),
+     ["expected 8-bit grey, colour or palette pixels, found Pillow's mode I;16"]),
     ("svg-named-png", "diagram.png", lambda: svg_text(),
-     ["expected a PNG, JPEG, GIF or WebP image, found SVG or other XML text"]),
+     ["expected a PNG, JPEG or GIF image, found SVG or other XML text"]),
     ("nested-use", "bomb.svg", nested_use, ["expected at most 2,000 shapes, found 46,913,572"]),
     ("svg-too-large", "map.svg", lambda: long_path(600_000),
      ["expected an SVG of at most 524,288 bytes (512 KiB), found 600,000 bytes"]),
@@ -232,7 +234,9 @@ def test_the_pixel_limit_is_exact():
 
 
 def test_the_check_leaves_pillows_settings_as_weasyprint_set_them():
-    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # WeasyPrint's, set at its import
+    import weasyprint  # noqa: F401  it lets Pillow decode truncated files, at its import
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
     limit = Image.MAX_IMAGE_PIXELS
     with pytest.raises(images.ImageRefused):
         images.check_raster(encoded(photo(), "PNG")[:5000])
