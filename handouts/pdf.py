@@ -26,7 +26,7 @@ import tinycss2
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import sandbox, tagging, workers
+from . import images, sandbox, tagging, workers
 
 #: Tagged for screen readers: structure tree, /Lang, headings, lists, the title as window title.
 PDF_VARIANT = "pdf/ua-1"
@@ -54,8 +54,9 @@ class SandboxedFetcher(URLFetcher):
     """Serves project files from the sandbox and refuses every other URL.
 
     WeasyPrint turns a refusal into a warning and goes on, so refusals are also kept here
-    for the caller to fail the build on. A subclass, not a function: WeasyPrint 70 crashes
-    when a plain fetcher function raises.
+    for the caller to fail the build on. Every file that is not a stylesheet or a font is an
+    image, served only once ``images.checked`` has passed it. A subclass, not a function:
+    WeasyPrint 70 crashes when a plain fetcher function raises.
     """
 
     def __init__(self, root: Path):
@@ -64,17 +65,22 @@ class SandboxedFetcher(URLFetcher):
         self.fetched: list[tuple[str, str]] = []  # (project path, sha256) in fetch order
         self.stylesheets: list[tuple[str, bytes]] = []  # (project path, text)
         self.fonts: list[bytes] = []
-        self.violations: list[tuple[str, str]] = []  # (url, why)
+        self.violations: list[tuple[str, str]] = []  # (what the source names, the message)
 
     def fetch(self, url, headers=None):
         try:
             path = sandbox.resolve(self.root, url)
             if path is None:  # a data: URL, decoded by urllib
-                return super().fetch(url, headers)
+                response = super().fetch(url, headers)
+                if not _is_image(response.content_type):
+                    return response
+                body = self._checked_image(f"the data: URL {sandbox.excerpt(url, 40)}", url,
+                                           response.read(), response.content_type)
+                return URLFetcherResponse(url, body, {"Content-Type": response.content_type})
             workers.loading(path.relative_to(self.root.resolve()).as_posix())
             body = sandbox.read_file(self.root, path)
         except (sandbox.SandboxViolation, sandbox.UnreadableFile) as violation:
-            self.violations.append((url, str(violation)))
+            self.violations.append((url, f"sandbox: {violation}"))
             raise
         relative = path.relative_to(self.root.resolve()).as_posix()
         self.fetched.append((relative, hashlib.sha256(body).hexdigest()))
@@ -83,13 +89,37 @@ class SandboxedFetcher(URLFetcher):
             self.stylesheets.append((relative, body))
         elif path.suffix.lower() in (".ttf", ".otf"):
             self.fonts.append(body)
+        elif _is_image(content_type):
+            body = self._checked_image(relative, relative, body, content_type)
         return URLFetcherResponse(url, body, {"Content-Type": content_type})
+
+    def _checked_image(self, name: str, needle: str, body: bytes, content_type: str) -> bytes:
+        """The image's bytes once ``images.checked`` passes them; otherwise the refusal is
+        kept, its message naming the image, and ``needle`` (what the sheet's source wrote)
+        finds the line to blame."""
+        try:
+            return images.checked(body, content_type, self._project_fonts)
+        except images.ImageRefused as refusal:
+            self.violations.append((needle, f"{name}: {refusal}"))
+            raise
+
+    def _project_fonts(self) -> images.Fonts:
+        """What SVG text may use: the @font-face fonts of the stylesheets fetched so far
+        (WeasyPrint loads every stylesheet and font before the first image)."""
+        families = _font_face_families(css for _, css in self.stylesheets)
+        return images.Fonts(families=tuple(sorted(families)),
+                            characters=frozenset().union(*map(_characters_of, self.fonts)))
+
+
+def _is_image(content_type: str) -> bool:
+    """Whatever a sheet embeds that is not a stylesheet or a font is an image."""
+    return content_type != "text/css" and not content_type.startswith("font/")
 
 
 def lay_out(root: Path, html: str, fetcher: SandboxedFetcher | None = None) -> weasyprint.Document:
     """Pages and boxes of ``html`` (addressed from the sandbox's base URL), without a PDF."""
     return weasyprint.HTML(string=html, base_url=sandbox.BASE_URL,
-                           url_fetcher=fetcher or SandboxedFetcher(root)).render()
+                           url_fetcher=fetcher or SandboxedFetcher(root)).render(dpi=images.PRINT_DPI)
 
 
 def print_pdf(root: Path, html: str) -> PrintedPdf:

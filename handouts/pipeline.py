@@ -230,10 +230,13 @@ def refuse_faults(project: Project, job: Job, printed, strict: bool,
         if unprintable := [char for char in printed.missing_characters if char in value]:
             raise PersonalFieldError(f"{name}: expected characters the sheet's font has, found "
                                      f"U+{ord(unprintable[0]):04X}")
-    if printed.violations:
-        url, why = printed.violations[0]
-        path, line = blame(project, job, printed, url)
-        raise BuildError(path, f"sandbox: {why}", line)
+    if printed.violations:  # a URL outside the sandbox, or an image that may not be printed
+        needle, why = printed.violations[0]
+        path, line = blame(project, job, printed, needle)
+        config = project.root / CONFIG_FILE
+        if line is None and (line := _line_in(config.read_text(encoding="utf-8"), needle)):
+            path = config  # the logo, which the template takes from handouts.toml
+        raise BuildError(path, why, line)
     refuse_stylesheet_warnings(project, job, printed)
     if printed.missing_characters or printed.system_fonts:
 
