@@ -5,9 +5,10 @@ Python-Markdown does most of it (``tables``, ``admonition``...) and pymdown-exte
 extension does the way a sheet needs:
 
 - **CommonMark indentation.** Python-Markdown nests a list item only under 4 spaces, while
-  authors indent as GitHub and CommonMark do (2 spaces under ``-``, 3 under ``1.``): their
-  sub-items would silently join the parent line. A preprocessor rewrites the indentation of
-  list items, and of what goes on under them, to Python-Markdown's 4 spaces per level.
+  authors indent as GitHub and CommonMark do (2 spaces under ``-``, 3 under ``1.``), and many
+  indent sub-steps 2 spaces under ``1.`` too: their sub-items would silently join the parent
+  line. A preprocessor rewrites the indentation of list items, and of what goes on under them,
+  to Python-Markdown's 4 spaces per level; a sub-item nests from 2 spaces under either marker.
   (``mdx_truly_sane_lists`` takes one fixed indent, so it cannot follow both markers.)
 - **Heading levels.** The sheet's title is its only ``h1``: body headings shift so that the
   top body level is ``h2``, and a level never skips (``#`` then ``###`` gives h2, h3).
@@ -258,6 +259,8 @@ class CallOuts(AdmonitionExtension):
 
 
 class _KnownCallOuts(AdmonitionProcessor):
+    """Reports a call-out of another type, and gives its box no class of the author's words."""
+
     def get_class_and_title(self, match: re.Match) -> tuple[str, str | None]:
         kind, title = super().get_class_and_title(match)
         if kind in CALL_OUTS:
@@ -281,36 +284,26 @@ class NumberedFootnotes(FootnoteExtension):
         return str(list(self.footnotes).index(label) + 1)
 
 
-#: Markdown syntax that can only be in the text because it did not convert, and what the
-#: author probably meant. Each pattern's ``syntax`` group is what would print.
+#: Markdown syntax that can only be in the text because it did not convert: (its pattern, whose
+#: ``syntax`` group is what would print; what the author probably meant; how to write that).
 LEFT_AS_TEXT = [
-    (re.compile(r"\n[ \t]*(?P<syntax>(?:[-*+]|\d{1,3}[.)])[ \t])"),
-     "expected a list, found the line {line!r} inside a paragraph; leave a blank line above a list, and "
-     "indent a sub-item at least 2 spaces under its parent's text"),
-    (re.compile(r"(?P<syntax>\|)"),
-     "expected a table, found {found!r} printed as text; a table is a row of | Headings |, a line "
-     "such as |---|---| under it, then its rows, with a blank line above (write \\| for a bar)"),
-    (re.compile(r"(?P<syntax>\[[ xX]\])"),
-     "expected a tick box, found {found!r} printed as text; a tick box starts a list item, as in "
-     "- [ ] Pack a bag"),
-    (re.compile(r"(?P<syntax>\*\*|(?<!_)__(?!_))"),
-     "expected bold words, found {found!r} printed as text; put ** right against both ends of the "
-     "words, as in **never** (write \\* for a star)"),
-    (re.compile(r"(?P<syntax>\[\^[^\]\s]*\])"),
-     "expected a footnote, found {found!r} without its note; add the note on a line of its own "
-     "at the end, as in {found}: The note."),
-    (re.compile(r"(?P<syntax>\]\s?\()"),
-     "expected a link, found {found!r} printed as text; a link is [words](address), with nothing "
-     "between ] and ( and a ) at the end of the address"),
-    (re.compile(r"(?P<syntax>\]\[)"),
-     "expected a link, found {found!r} printed as text; write the address in the link itself, "
-     "as in [words](https://example.org/)"),
-    (re.compile(r"(?P<syntax>\{:)"),
-     "expected a class for the paragraph above, found {found!r} printed as text; write "
-     "{{: .warning }} on the line right after the paragraph, with no blank line between"),
-    (re.compile(r"(?:^|\n)[ \t]*(?P<syntax>!!!|\?\?\?)"),
-     "expected a call-out, found {found!r} printed as text; a call-out starts with a line such as "
-     "!!! note \"Title\", its lines indented 4 spaces under it"),
+    (re.compile(r"\n[ \t]*(?P<syntax>(?:[-*+]|\d{1,3}[.)])[ \t][^\n]*)"), "a list",
+     "leave a blank line above a list, and indent a sub-item at least 2 spaces under its parent"),
+    (re.compile(r"(?P<syntax>\|)"), "a table",
+     "a table is a row of | Headings |, a line such as |---|---| under it, then its rows, with a "
+     "blank line above (write \\| for a bar)"),
+    (re.compile(r"(?P<syntax>\[[ xX]\])"), "a tick box", "a tick box starts a list item, as in - [ ] Pack a bag"),
+    (re.compile(r"(?P<syntax>\*\*|(?<!_)__(?!_))"), "bold words",
+     "put ** right against both ends of the words, as in **never** (write \\* for a star)"),
+    (re.compile(r"(?P<syntax>\[\^[^\]\s]*\])"), "a footnote",
+     "add its note on a line of its own at the end, as in {syntax}: The note."),
+    (re.compile(r"(?P<syntax>\]\s?\()"), "a link",
+     "a link is [words](address), with nothing between ] and ( and a ) at the end of the address"),
+    (re.compile(r"(?P<syntax>\]\[)"), "a link", "write the address in the link, as in [words](https://example.org/)"),
+    (re.compile(r"(?P<syntax>\{:)"), "a class for the paragraph above",
+     "write {{: .warning }} on the line right after the paragraph, with no blank line between"),
+    (re.compile(r"(?:^|\n)[ \t]*(?P<syntax>!!!|\?\?\?)"), "a call-out",
+     "a call-out starts with a line such as !!! note \"Title\", its lines indented 4 spaces under it"),
 ]
 
 
@@ -320,12 +313,13 @@ class PrintedSyntax(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         for text in _text_outside_code(root):
-            for pattern, message in LEFT_AS_TEXT:
+            for pattern, meant, advice in LEFT_AS_TEXT:
                 if found := pattern.search(text):
-                    syntax = found["syntax"].strip()
+                    syntax = found["syntax"].strip()[:40]
                     line = text[found.start("syntax"):].split("\n", 1)[0].strip()[:40]
-                    mistakes(self.md).append(Mistake(message.format(found=syntax, line=line),
-                                                     (line, syntax)))
+                    mistakes(self.md).append(Mistake(
+                        f"expected {meant}, found {syntax!r} printed as text; {advice.format(syntax=syntax)}",
+                        (line, syntax)))
         for box in root.iter("div"):
             kind = (box.get("class") or "").split()
             if kind[:1] == ["admonition"] and all(part.get("class") == "admonition-title" for part in box):

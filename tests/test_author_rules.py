@@ -212,26 +212,26 @@ def test_a_sub_item_nests_from_two_spaces_under_either_marker(project):
     assert re.sub(r"\s", "", nested) == ("<ol><li>Step<ul><li>sub<ol><li>deeper</li></ol></li><li>sub</li>"
                                          "</ul></li><li>Next</li></ol>")
     error = error_of(project, "1. Step\n - sub\n")  # 1 space: not nested, and it would print "- sub"
-    assert error.line == 8 and "expected a list, found the line '- sub' inside a paragraph" in error.detail
+    assert error.line == 8 and "expected a list, found '- sub' printed as text" in error.detail
 
 
 @pytest.mark.parametrize("body, line, words", [
     ("Bring these:\n- your ID\n- your list\n", 8,
-     ["expected a list, found the line '- your ID' inside a paragraph", "leave a blank line above a list"]),
-    ("Steps:\n1) Rest\n2) Drink\n", 8, ["found the line '1) Rest'"]),
-    ("Doses:\n999. High\n", 8, ["found the line '999. High'"]),
+     ["expected a list, found '- your ID' printed as text", "leave a blank line above a list"]),
+    ("Steps:\n1) Rest\n2) Drink\n", 8, ["found '1) Rest'"]),
+    ("Doses:\n999. High\n", 8, ["found '999. High'"]),
     ("| Time | Dose |\n| 8 am | One |\n", 7, ["expected a table, found '|'", "|---|---|"]),
     ("Text.\n\n[ ] Pack a bag\n", 9, ["expected a tick box, found '[ ]'", "- [ ] Pack a bag"]),
     ("1. [X] Done\n\nA [x] here.\n", 9, ["found '[x]'"]),
     ("Do **not drive ** today.\n", 7, ["expected bold words, found '**'", "**never**"]),
     ("Do __not__drive __ today.\n", 7, ["found '__'"]),
-    ("It stings.[^1]\n", 7, ["expected a footnote, found '[^1]' without its note", "[^1]: The note."]),
+    ("It stings.[^1]\n", 7, ["expected a footnote, found '[^1]' printed as text", "[^1]: The note."]),
     ("Read [the sheet] (https://example.org).\n", 7, ["expected a link, found '] ('"]),
     ("Read [the sheet](https://example.org/a b c).\n", None, []),  # a space in an address is a link still
     ("Read [the sheet][site].\n", 7, ["expected a link, found ']['"]),
     ("A paragraph.\n\n{: .warning }\n", 9, ["expected a class for the paragraph above, found '{:'"]),
     ("!!!\n", 7, ["expected a call-out, found '!!!'"]),
-    ("Fine.\n\n- An item\n\n    Bring:\n    - a list\n", 12, ["found the line '- a list'"]),
+    ("Fine.\n\n- An item\n\n    Bring:\n    - a list\n", 12, ["found '- a list'"]),
 ])
 def test_markdown_that_would_print_as_text_is_an_error_at_its_line(project, body, line, words):
     if line is None:
