@@ -1,6 +1,6 @@
 """check(project) -> CheckReport: is every handout readable, reviewed, accessible and short enough?
 
-Per handout and language: reading level, review state, translation state, alt text and the
+Per handout and language: reading level (of the prose alone), review state, translation state, alt text and the
 pages of each edition against their budgets; for the theme: the contrast of every text colour
 on its background. Each problem is a Finding at ``path:line`` where there is one; an error
 fails the check, a warning does not. Thresholds come from the [check] table of handouts.toml.
@@ -234,6 +234,13 @@ def _finding_of(error: InputError, check_name: str) -> Finding:
     return Finding(ERROR, check_name, error.detail, error.path, error.line)
 
 
+def scored_parts(reading: readability.Reading) -> str:
+    """'scored 41 sentences of prose; left out: 1 table, 2 captions'."""
+    left_out = ", ".join(f"{count} {kind}{'s' * (count != 1)}" for kind, count in reading.left_out.items())
+    return (f"scored {reading.sentences} sentence{'s' * (reading.sentences != 1)} of prose; "
+            f"{f'left out: {left_out}' if left_out else 'nothing left out'}")
+
+
 def _shortened(sentence: str, limit: int = 90) -> str:
     return sentence if len(sentence) <= limit else sentence[:limit - 3].rstrip() + "..."
 
@@ -255,6 +262,12 @@ def as_text(report: CheckReport, quiet: bool = False) -> list[str]:
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
                   for row in rows]
+        measured = [sheet for sheet in report.sheets if sheet.reading]
+        if measured:
+            lines.append("\nReading level, scored on prose only:")
+            width = max(len(f"{sheet.handout.slug} {sheet.handout.lang}") for sheet in measured)
+            lines += [f"  {f'{sheet.handout.slug} {sheet.handout.lang}'.ljust(width)}  "
+                      f"{scored_parts(sheet.reading)}" for sheet in measured]
         if report.contrast:
             lowest, where = report.contrast[0]
             lines.append(f"\nLowest text contrast: {lowest.ratio:.2f}:1, "
@@ -290,7 +303,9 @@ def as_json(report: CheckReport) -> dict:
             "reviewed_by": sheet.handout.reviewed_by or None,
             "review_due": sheet.handout.review_due.isoformat() if sheet.handout.review_due else None,
             "reading": {"measure": sheet.reading.measure.key, "score": round(sheet.reading.score, 2),
-                        "hardest_line": sheet.reading.hardest_line} if sheet.reading else None,
+                        "hardest_line": sheet.reading.hardest_line,
+                        "sentences": sheet.reading.sentences,
+                        "left_out": sheet.reading.left_out} if sheet.reading else None,
             "pages": {edition: {"pages": pages, "budget": budget}
                       for edition, (pages, budget) in sheet.pages.items()},
             "result": ("fail" if any(f.level == ERROR for f in sheet.findings)

@@ -113,6 +113,8 @@ def build(options: Options, slugs, out, paper, editions, languages, release, all
                             on_wait=lambda message: click.echo(message, err=True))
     for note in report.notes:
         click.echo(f"warning: {note}", err=True)
+    for path, source in report.removed:
+        say(f"  removed     {path}: {display_path(source)} is gone")
     for error in report.content_errors:
         click.echo(error.message, err=True)
     for note in sorted({note for result in report.results for note in result.machine_notes}):
@@ -121,10 +123,11 @@ def build(options: Options, slugs, out, paper, editions, languages, release, all
         say(f"No handouts found in {', '.join(f'content/{lang}/' for lang in project.config.languages)}")
     built = sum(1 for r in report.results if not r.error)
     failed = len(report.errors)
-    if report.results and all(r.up_to_date for r in report.results) and not failed:
+    if report.results and all(r.up_to_date for r in report.results) and not failed and not report.removed:
         say(f"Nothing changed: {built} PDF{'s' * (built != 1)} up to date, nothing written.")
         return
-    say(f"{built} PDF{'s' * (built != 1)} ready, {failed} failed, in {report.seconds:.1f} s. "
+    removed = f", {len(report.removed)} removed" if report.removed else ""
+    say(f"{built} PDF{'s' * (built != 1)} ready, {failed} failed{removed}, in {report.seconds:.1f} s. "
         f"Manifest: {display_path(out / pipeline.MANIFEST)}")
     if failed:
         raise SystemExit(1)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox
+from .content import SLUG
 from .errors import ConfigError, unknown_name
 
 CONFIG_FILE = "handouts.toml"
@@ -203,8 +204,9 @@ def _has_type(value, expected: type) -> bool:
 
 
 def _check_values(path: Path, text: str, tables: dict) -> None:
-    """The paper is one we know; the logo and each edition's stylesheet exist; the numbers every
-    sheet prints are phone numbers."""
+    """The paper is one we know; the logo, each edition's stylesheet and each sheet of the
+    packet exist; there is at least one language and one edition; the numbers every sheet
+    prints are phone numbers."""
     root = path.parent
     for table in ("clinic", "emergency", "server"):
         for key, value in tables[table].items():
@@ -234,6 +236,9 @@ def _check_values(path: Path, text: str, tables: dict) -> None:
             raise ConfigError(path, f"languages: expected a language code such as \"en\" or "
                                     f"\"es\", found {sandbox.excerpt(lang, 20)!r} ({problem})",
                               _line_of(text, "languages"))
+    if not tables["build"]["editions"]:
+        raise ConfigError(path, "editions: expected at least one, such as [\"standard\"]; with none, "
+                                "a build prints nothing", _line_of(text, "editions"))
     for key in ("print_seconds", "print_megabytes"):
         if tables["build"][key] <= 0:
             raise ConfigError(path, f"[build] {key}: expected a number above 0, found "
@@ -250,6 +255,20 @@ def _check_values(path: Path, text: str, tables: dict) -> None:
         if edition != "standard" and not (root / "styles" / "editions" / f"{edition}.css").is_file():
             raise ConfigError(path, f"edition {edition!r}: expected styles/editions/{edition}.css",
                               _line_of(text, "editions"))
+    _check_packet(path, text, tables)
+
+
+def _check_packet(path: Path, text: str, tables: dict) -> None:
+    """Every sheet of the release's patient packet exists in the original language: a missing
+    one would leave the packet out of the release."""
+    source = tables["build"]["languages"][0]
+    folder = path.parent / "content" / source
+    for name in tables["release"]["packet"]:
+        if not SLUG.match(name) or sandbox.file_kind(folder / f"{name}.md") == "nothing":
+            known = sorted(sheet.stem for sheet in folder.glob("*.md"))
+            raise ConfigError(path, f"packet: expected sheets of content/{source}/, found "
+                                    f"{sandbox.excerpt(name, 40)!r}, which is not one; the sheets "
+                                    f"there are: {', '.join(known) or 'none yet'}", _line_of(text, "packet"))
 
 
 def _language_problem(lang: str) -> str | None:

@@ -7,11 +7,13 @@ the manifest true whatever happens (``kill -9``, a full disk, a second build):
    build dies, so a second build waits instead of interleaving its writes with ours;
 2. before any PDF is replaced, the manifest is written without the entries of the PDFs about
    to change, so an interruption can only leave an entry out, never leave a wrong one in;
-3. each PDF is written to a temporary file and renamed over the old one;
+3. each PDF is written to a temporary file and renamed over the old one; a PDF that goes
+   (its sheet is gone) is deleted only after its entry is out of the manifest;
 4. the full manifest and the cache are written last.
 
-An entry is only ever read back if its file still has the recorded sha256, so the next build
-repairs whatever an interrupted one left undone.
+An entry is only ever read back if its file still has the recorded sha256, and the cache
+still names every PDF whose entry was forgotten, so the next build repairs whatever an
+interrupted one left undone.
 """
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ class OutputFolder:
     path: Path
     release: str
     entries: dict[str, dict] = field(default_factory=dict)  # manifest entries that are true
-    cache: dict[str, dict] = field(default_factory=dict)  # PDF path -> {"key", "used"}
+    cache: dict[str, dict] = field(default_factory=dict)  # PDF path -> {"key", "used", "source"}
     notes: list[str] = field(default_factory=list)  # what was wrong with the folder and mended
 
     def forget(self, paths) -> None:
@@ -66,6 +68,30 @@ class OutputFolder:
         write_atomically(target, data)
         self.entries[relative] = entry
         self.cache[relative] = cached
+
+    def remove_pdfs(self, paths: list[str]) -> None:
+        """Forget the PDFs' entries, on disk too, then delete the PDFs: an interruption can leave
+        a PDF without its entry (the cache still names it), never an entry without its PDF."""
+        self.forget(paths)
+        for relative in paths:
+            target = self.path / relative
+            try:
+                target.unlink(missing_ok=True)
+            except OSError as error:
+                raise OutputError(f"{display_path(target)}: could not remove the PDF of a sheet "
+                                  f"that is gone: {reason(error)}") from None
+            self.cache.pop(relative, None)
+
+    def sources(self) -> dict[str, str]:
+        """The content file (project path) each recorded PDF was made from, where it is known:
+        from its manifest entry, or from the cache for a PDF whose entry an interrupted build
+        forgot."""
+        known = {path: entry["source"] for path, entry in self.cache.items()
+                 if isinstance(entry.get("source"), str)}
+        for path, entry in self.entries.items():
+            if isinstance(entry.get("lang"), str) and isinstance(entry.get("handout"), str):
+                known[path] = f"content/{entry['lang']}/{entry['handout']}.md"
+        return known
 
     def write_manifest_only(self) -> None:
         manifest = {"release": self.release, "files": [self.entries[p] for p in sorted(self.entries)]}
@@ -97,7 +123,6 @@ def opened(out: Path, release: str, on_wait=None):
         lock = os.open(out, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
         raise OutputError(f"{display_path(out)}: cannot open the folder: {reason(error)}") from None
-    HELD_LOCKS.add(lock)
     try:
         _acquire(lock, out, on_wait)
         folder = OutputFolder(out, release=release)
@@ -109,21 +134,7 @@ def opened(out: Path, release: str, on_wait=None):
             raise OutputError(f"{display_path(out)}: could not write the build: {reason(error)}; "
                               f"the earlier PDFs and their manifest entries are unchanged") from None
     finally:
-        HELD_LOCKS.discard(lock)
         os.close(lock)  # releases the flock
-
-
-#: Descriptors of the folders this process has locked. A forked worker closes its copies, so
-#: that only the build itself holds a lock, and a lock dies with the build.
-HELD_LOCKS: set[int] = set()
-
-
-def release_inherited_locks() -> None:
-    """In a forked child: let go of the parent's folder locks (the parent keeps them)."""
-    for descriptor in HELD_LOCKS:
-        with contextlib.suppress(OSError):
-            os.close(descriptor)
-    HELD_LOCKS.clear()
 
 
 def _acquire(lock: int, out: Path, on_wait) -> None:

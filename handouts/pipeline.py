@@ -6,8 +6,8 @@ applies every gate (sandbox, fonts, alt text, raw HTML, page budget, the clinic'
 emergency lines, strict warnings) and returns bytes only when all of them pass; otherwise it
 raises an InputError naming ``path:line``. It is safe to call from several threads at once.
 
-``build`` reads like its stages: load content -> plan -> skip what is up to date -> print ->
-write (through ``output``, which alone writes). Whether a PDF is up to date is decided from
+``build`` reads like its stages: load content -> plan -> remove the PDFs of sheets that are
+gone -> skip what is up to date -> print -> write (through ``output``, which alone writes). Whether a PDF is up to date is decided from
 cheap inputs (hashes of every file it used at its last build, the code's version, strict)
 before WeasyPrint is even imported, so a build with nothing to do costs almost nothing.
 """
@@ -433,6 +433,7 @@ class BuildReport:
     results: list[Result] = field(default_factory=list)
     content_errors: list[InputError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # the output folder had to be mended
+    removed: list[tuple[str, Path]] = field(default_factory=list)  # (PDF path, its gone content file)
     seconds: float = 0.0
 
     @property
@@ -444,6 +445,8 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
           editions=None, languages=None, strict: bool = False, force: bool = False, jobs: int = 1,
           on_result=None, on_wait=None) -> BuildReport:
     """Build every selected handout in every language and edition; write PDFs and the manifest.
+    A build of everything (no sheet, language or edition named) also removes the PDFs of
+    sheets whose content file is gone.
 
     ``jobs`` processes print at once; the bytes are the same whatever their number."""
     started = time.perf_counter()
@@ -452,6 +455,8 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
     planned = plan(handouts, paper or project.config.paper, editions or project.config.editions)
     with output.opened(report.out, project.release, on_wait) as folder:
         report.notes = folder.notes
+        if not (selection or languages or editions):
+            report.removed = remove_gone(project, folder)
         inputs = Inputs(project)
         keys = {job.path: inputs.key(job, strict) for job in planned}
         fresh = {job.path for job in planned
@@ -463,7 +468,8 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
             if job.path in fresh:
                 result = Result(job, 0.0, entry=folder.entries[job.path], up_to_date=True)
             else:
-                result = write(folder, *next(printed), keys[job.path])
+                result = write(folder, *next(printed), {"key": keys[job.path],
+                                                        "source": inputs.source(job.handout)})
                 if result.error and job.path in previous:  # its old PDF is untouched: keep its entry
                     folder.entries[job.path] = previous[job.path]
             report.results.append(result)
@@ -472,6 +478,15 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
         folder.finish()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def remove_gone(project: Project, folder: output.OutputFolder) -> list[tuple[str, Path]]:
+    """Remove every PDF whose content file no longer exists. A content file that exists but
+    does not load is an error of its own, and keeps its PDF."""
+    gone = [(path, project.root / source) for path, source in sorted(folder.sources().items())
+            if sandbox.file_kind(project.root / source) == "nothing"]
+    folder.remove_pdfs([path for path, _source in gone])
+    return gone
 
 
 def printing(project: Project, jobs: list[Job], strict: bool, count: int):
@@ -510,13 +525,13 @@ def print_for_build(project: Project, job: Job, strict: bool):
     return job, sheet, tuple(warnings), time.perf_counter() - started
 
 
-def write(folder: output.OutputFolder, job: Job, sheet, warnings, seconds: float, key: str) -> Result:
-    """Write one printed sheet into the folder; a print or write error becomes the result's."""
+def write(folder: output.OutputFolder, job: Job, sheet, warnings, seconds: float, cached: dict) -> Result:
+    """Write one printed sheet into the folder; a print or write error becomes the result's.
+    ``cached`` is what the cache keeps of it besides the files it used."""
     if isinstance(sheet, InputError):
         return Result(job, seconds, error=sheet)
     try:
-        folder.write_pdf(job.path, sheet.data, manifest_entry(sheet),
-                         {"key": key, "used": dict(sheet.used)})
+        folder.write_pdf(job.path, sheet.data, manifest_entry(sheet), {**cached, "used": dict(sheet.used)})
     except output.OutputError as error:
         return Result(job, seconds, error=error)
     except OSError as error:  # this PDF could not be written; the others may still be
@@ -607,8 +622,12 @@ class Inputs:
                 self.digests[relative] = None
         return self.digests[relative]
 
+    def source(self, handout: Handout) -> str:
+        """The handout's content file, as the project names it (content/en/x.md)."""
+        return handout.path.absolute().relative_to(self.project.root.absolute()).as_posix()
+
     def key(self, job: Job, strict: bool) -> str:
-        source = job.handout.path.absolute().relative_to(self.project.root.absolute()).as_posix()
+        source = self.source(job.handout)
         return hashlib.sha256(f"{code_version()}\n{strict}\n{job.path}\n{job.paper}\n{self.shared}\n"
                               f"{source} {self.digest(source)}".encode()).hexdigest()
 

@@ -8,6 +8,12 @@ grades easier than it is. So English syllables come from the CMU Pronouncing Dic
 spelling rule for words it lacks; Spanish syllables follow Spanish's regular rules (one per
 vowel nucleus: a diphthong is one, a hiatus two). A number counts as a word of one syllable
 per digit, roughly as it is read out.
+
+Both formulas were made for running prose, so only prose is scored: the paragraphs, list items
+and notes of the sheet as its own Markdown converts them. Tables, captions, headings, call-out
+titles, definition terms and short list items ("Dry toast") are labels, not sentences: scored,
+a table would read as one endless sentence and a heading as a very short one. The report says
+how many sentences were scored and what was left out.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from typing import Callable
 import markdown
 
 from .content import Handout
+from .render import MARKDOWN_EXTENSIONS
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,18 @@ def fernandez_huerta_ease(words: int, sentences: int, syllables: int) -> float:
 
 #: A sentence this short says too little to be scored on its own.
 MIN_SENTENCE_WORDS = 5
+#: A list item of at most this many words that ends no sentence is a list entry ("Dry toast").
+MAX_ENTRY_WORDS = 3
+#: What is left out of the prose, in the order the report names it.
+LEFT_OUT = ("table", "caption", "heading", "call-out title", "definition term", "short list item")
+
+
+@dataclass(frozen=True)
+class Prose:
+    """The words a patient reads as sentences, and how many of each other part were left out."""
+
+    text: str  # one sentence-ending mark per paragraph and list item
+    left_out: dict[str, int]  # kind (of LEFT_OUT) -> how many; only the kinds found
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,8 @@ class Reading:
     hardest_sentence: str
     hardest_score: float
     hardest_line: int | None
+    sentences: int  # how many sentences of prose were scored
+    left_out: dict[str, int]  # as in Prose
 
 
 def reading_level(handout: Handout) -> Reading | None:
@@ -59,12 +80,13 @@ def reading_level(handout: Handout) -> Reading | None:
     measure = MEASURES.get(handout.lang)
     if measure is None:
         return None
-    text = plain_text(handout.body)
+    found = prose(handout.body)
+    text = found.text
     sentences = [s for s in split_sentences(text) if len(words_of(s)) >= MIN_SENTENCE_WORDS] or [text]
     scored = [(score_text(measure, sentence), sentence) for sentence in sentences]
     hardest_score, hardest = (min if measure.higher_is_easier else max)(scored)
     return Reading(measure, score_text(measure, text), hardest, hardest_score,
-                   _line_of_sentence(handout, hardest))
+                   _line_of_sentence(handout, hardest), len(split_sentences(text)), found.left_out)
 
 
 def score_text(measure: Measure, text: str) -> float:
@@ -80,11 +102,13 @@ def words_of(text: str) -> list[str]:
     return re.findall(r"[^\W_]+(?:[-'’][^\W_]+)*", text)
 
 
-def plain_text(body: str) -> str:
-    """The words a patient reads, one sentence-ending mark per paragraph, item and heading."""
-    collector = _TextCollector()
-    collector.feed(markdown.markdown(body, extensions=["admonition", "attr_list", "sane_lists"]))
-    return " ".join(collector.blocks)
+def prose(body: str) -> Prose:
+    """The prose of a sheet's Markdown, converted as the sheet prints it."""
+    collector = _ProseCollector()
+    collector.feed(markdown.markdown(body, extensions=MARKDOWN_EXTENSIONS, output_format="html"))
+    collector.close()
+    return Prose(" ".join(collector.blocks),
+                 {kind: collector.left_out[kind] for kind in LEFT_OUT if kind in collector.left_out})
 
 
 def split_sentences(text: str) -> list[str]:
@@ -177,30 +201,63 @@ def _line_of_sentence(handout: Handout, sentence: str) -> int | None:
     return None
 
 
-class _TextCollector(HTMLParser):
-    """Text of each block element; a block without closing punctuation gets a full stop, so a
-    heading or list item counts as a sentence of its own."""
+class _ProseCollector(HTMLParser):
+    """Text of each block of prose; a block without closing punctuation gets a full stop, so a
+    list item counts as a sentence of its own. Parts that are not prose are counted, not read."""
 
-    BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th"}
+    BLOCKS = {"p", "li", "dd", "blockquote"}
+    #: Elements left out whole, by tag; a call-out's title is a p of class admonition-title.
+    LEFT_OUT = {"table": "table", "figcaption": "caption", "dt": "definition term",
+                **{f"h{level}": "heading" for level in range(1, 7)}}
 
     def __init__(self):
         super().__init__()
         self.blocks: list[str] = []
+        self.left_out: dict[str, int] = {}
         self._words: list[str] = []
+        self._open: list[str] = []  # the block elements around the text being read
+        self._skipping: tuple[str, int] | None = None  # (tag, depth) of a part left out
 
     def handle_starttag(self, tag, attrs):
-        if tag in self.BLOCKS:
+        if self._skipping:
+            if tag == self._skipping[0]:
+                self._skipping = (tag, self._skipping[1] + 1)
+            return
+        kind = "call-out title" if ("class", "admonition-title") in attrs else self.LEFT_OUT.get(tag)
+        if kind or tag in ("code", "pre"):  # code is no prose either, and is never there to count
             self._flush()
+            self._skipping = (tag, 1)
+            if kind:
+                self.left_out[kind] = self.left_out.get(kind, 0) + 1
+        elif tag in self.BLOCKS:
+            self._flush()
+            self._open.append(tag)
 
     def handle_endtag(self, tag):
+        if self._skipping:
+            if tag == self._skipping[0]:
+                depth = self._skipping[1] - 1
+                self._skipping = (tag, depth) if depth else None
+            return
         if tag in self.BLOCKS:
             self._flush()
+            if self._open:
+                self._open.pop()
 
     def handle_data(self, data):
-        self._words.append(data)
+        if not self._skipping:
+            self._words.append(data)
+
+    def close(self):
+        super().close()
+        self._flush()
 
     def _flush(self):
         text = " ".join("".join(self._words).split())
         self._words = []
-        if text:
-            self.blocks.append(text if text[-1] in ".?!:" else text + ".")
+        if not text:
+            return
+        if self._open[-1:] == ["li"] and len(words_of(text)) <= MAX_ENTRY_WORDS and text[-1] not in ".?!":
+            self.left_out["short list item"] = self.left_out.get("short list item", 0) + 1
+            return
+        self.blocks.append(text if text[-1] in ".?!:" else text + ".")

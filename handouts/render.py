@@ -4,7 +4,8 @@ One Jinja2 Environment per project (autoescape, StrictUndefined: a misspelt vari
 error, not a blank on a patient's sheet). Every URL in the body is checked against the sandbox
 here, where the Markdown line is still known, before anything is printed. So is raw HTML: the
 look of a sheet belongs to ``styles/`` and ``templates/``, so content may hold only the few
-harmless inline tags of RAW_HTML_ALLOWED, and no ``style`` attribute.
+harmless inline tags of RAW_HTML_ALLOWED, and no attribute but the author classes of
+``markdown_extensions``. So is Markdown that would print as its own syntax.
 """
 from __future__ import annotations
 
@@ -25,17 +26,20 @@ from markupsafe import Markup
 from . import markdown_extensions, sandbox, typography
 from .config import PAPERS, Clinic, Emergency, Project
 from .content import Handout
-from .errors import BuildError, ConfigError
+from .errors import BuildError, ConfigError, ContentError
 
 #: Raw HTML a content author may write: line breaks, super- and subscripts, abbreviations.
 #: Everything else (``<style>``, ``<div>``, ``<img>``, ``<script>``...) is refused at its line.
 RAW_HTML_ALLOWED = {"br": (), "wbr": (), "sup": (), "sub": (), "abbr": ("title",)}
 
 TEMPLATE = "handout.html"
-#: Call-outs, classes, lists, quotes; GitHub pipe tables (alignment as ``align``, since content
-#: may carry no style attribute); ``- [ ]`` task lists; definition lists, footnotes; and the
-#: sheet's own additions (CommonMark indentation, heading levels, printed link addresses).
-MARKDOWN_EXTENSIONS = ["admonition", "attr_list", "sane_lists", "smarty", "def_list", "footnotes",
+#: Call-outs of the designed types, the author classes, lists, quotes; GitHub pipe tables
+#: (alignment as ``align``, since content may carry no style attribute); ``- [ ]`` task lists;
+#: definition lists, numbered footnotes (named as a string: each converter gets its own, since
+#: the extension keeps the notes); and the sheet's own additions (CommonMark indentation,
+#: heading levels, printed link addresses, syntax left as text).
+MARKDOWN_EXTENSIONS = [markdown_extensions.CallOuts(), markdown_extensions.AuthorClasses(), "sane_lists",
+                       "smarty", "def_list", "handouts.markdown_extensions:NumberedFootnotes",
                        markdown.extensions.tables.TableExtension(use_align_attribute=True),
                        "pymdownx.tasklist", markdown_extensions.SheetMarkdown()]
 #: Stylesheets in cascade order; an edition's layer comes last and only overrides.
@@ -107,17 +111,16 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
 
 
 def markdown_to_html(project: Project, handout: Handout) -> Markup:
-    """The body as HTML; raw HTML beyond a few inline tags, any image or local link outside
-    the sandbox, or an image without alt text (a tagged PDF needs it) is an error at its line.
+    """The body as HTML; raw HTML beyond a few inline tags, a class, id or attribute beyond the
+    author classes, Markdown left printing as text, any image or local link outside the
+    sandbox, or an image without alt text (a tagged PDF needs it) is an error at its line.
     Links to the web, mail and phone are allowed."""
     converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
     html = converter.convert(handout.body)
     for raw in converter.htmlStash.rawHtmlBlocks:  # what the author wrote as HTML, verbatim
         refuse_raw_html(handout, str(raw))
-    if re.search(r"<[a-z0-9]+[^>]*\sstyle=", html):  # attr_list's {: style="..." }
-        raise BuildError(handout.path, "expected no style attribute in content; the look of a sheet "
-                                       "belongs to styles/ (use a class instead)",
-                         handout.line_of("style="))
+    if found_mistakes := markdown_extensions.mistakes(converter):
+        raise first_mistake(handout, found_mistakes)
     found = _collected(html)
     for url, is_link in found.urls:
         if url.startswith("#") or (is_link and url.split(":", 1)[0].lower() in sandbox.LINK_SCHEMES):
@@ -149,6 +152,13 @@ def refuse_raw_html(handout: Handout, raw: str) -> None:
                                        f"may use only {allowed_tags} as HTML (images go in as "
                                        f"![alt text](file), the look belongs to styles/)",
                          handout.line_of(needle) or handout.line_of(raw.strip()[:20]))
+
+
+def first_mistake(handout: Handout, found: list[markdown_extensions.Mistake]) -> ContentError:
+    """The error of the mistake written first in the file (they are found in another order)."""
+    located = [(next(filter(None, map(handout.line_of, mistake.near)), None), mistake) for mistake in found]
+    line, mistake = min(located, key=lambda pair: pair[0] or float("inf"))
+    return ContentError(handout.path, mistake.message, line)
 
 
 def images_without_alt(handout: Handout) -> list[BuildError]:

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from handouts.content import load_all, load_handout
-from handouts.readability import (MEASURES, english_syllables, plain_text, reading_level, score_text,
+from handouts.readability import (MEASURES, english_syllables, prose, reading_level, score_text,
                                   spanish_syllables, words_of)
 
 from conftest import ROOT
@@ -24,10 +24,11 @@ def test_every_sheet_reads_easily(path):
         assert reading.score >= 70, f"{path.name} reads at ease {reading.score}"
 
 
-def test_plain_text_is_what_a_patient_reads():
-    text = plain_text("## Rest today\n\n!!! checklist \"Your list\"\n    - Drink **water**\n\n"
-                      "See [the sheet](#x).")
-    assert text == "Rest today. Your list. Drink water. See the sheet."
+def test_prose_is_what_a_patient_reads_as_sentences():
+    found = prose("## Rest today\n\n!!! checklist \"Your list\"\n    - Drink **plenty of** water\n\n"
+                  "See [the sheet](#x).")
+    assert found.text == "Drink plenty of water. See the sheet."
+    assert found.left_out == {"heading": 1, "call-out title": 1}
 
 
 def test_the_readability_measure_can_fail():
