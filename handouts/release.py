@@ -18,7 +18,6 @@ and the leftovers of an interrupted release are removed by the next one.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -207,13 +206,7 @@ def locked(releases: Path, on_wait=None):
         raise ReleaseError(f"{display_path(releases)}: cannot open the releases folder: "
                            f"{output.reason(error)}") from None
     try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait:
-                on_wait(f"Another release is writing into {display_path(releases)}/; waiting for it "
-                        f"to finish...")
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        output._acquire(lock, releases, on_wait)  # the output folder's own locking, message and all
         yield
     finally:
         os.close(lock)  # releases the flock
