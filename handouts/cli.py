@@ -66,7 +66,7 @@ def main(ctx: click.Context, root: Path) -> None:
 @click.option("--lang", "languages", multiple=True, metavar="LANG",
               help="Build only this language, such as es (repeatable).")
 @click.option("--release", is_flag=True,
-              help="Build the versioned release into OUT/release/VERSION/ (drafts refused).")
+              help="Publish every approved sheet into OUT/release/VERSION/, once (drafts left out).")
 @click.option("--allow-drafts", is_flag=True, help="Let a release take draft sheets (they keep their band).")
 @click.option("--strict", is_flag=True, help="Treat every warning as an error (CI builds strict).")
 @click.option("--force", is_flag=True, help="Print every PDF again, even when nothing changed.")
@@ -82,6 +82,8 @@ def build(options: Options, slugs, out, paper, editions, languages, release, all
     """Build every handout (or the SLUGs named) in every language and edition."""
     from . import pipeline  # imports WeasyPrint: only the commands that print pay for it
 
+    if release:
+        _refuse_narrowing(slugs=slugs, languages=languages, editions=editions, paper=paper)
     project = load_project(options.root)
     if paper and paper not in PAPERS:
         raise HandoutsError(f"--paper: {unknown_name('paper', paper, PAPERS)}")
@@ -101,9 +103,7 @@ def build(options: Options, slugs, out, paper, editions, languages, release, all
         say(f"{sum(1 for r in report.results if not r.error)} HTML files in {display_path(html_dir)}/")
         raise SystemExit(1 if report.errors else 0)
     if release:
-        if slugs:
-            raise click.UsageError("a release takes every sheet; leave out the SLUG arguments")
-        _release(options, project, out, paper, editions, languages, allow_drafts, strict, jobs)
+        _release(options, project, out, allow_drafts, strict, jobs)
         return
     kind = "strict" if strict else ""
     say(f"Building into {display_path(out)}/ ({paper or project.config.paper} paper{', ' + kind if kind else ''})")
@@ -133,24 +133,40 @@ def build(options: Options, slugs, out, paper, editions, languages, release, all
         raise SystemExit(1)
 
 
-def _release(options: Options, project, out, paper, editions, languages, allow_drafts, strict, jobs):
+def _refuse_narrowing(**given) -> None:
+    """What a release holds is the project's to say: no option may make one version two releases."""
+    named = {"slugs": "SLUG arguments", "languages": "--lang", "editions": "--edition",
+             "paper": "--paper"}
+    narrowing = [named[key] for key, value in given.items() if value]
+    if narrowing:
+        raise click.UsageError(f"--release takes every approved sheet in every language and edition "
+                               f"of handouts.toml, on its paper; leave out {', '.join(narrowing)} "
+                               f"(to release less, change handouts.toml)")
+
+
+def _release(options: Options, project, out, allow_drafts, strict, jobs):
     from . import release
 
     say = _sayer(options)
     say(f"Building release {project.release} into {display_path(out / 'release' / project.release)}/")
-    report = release.release(project, out, allow_drafts=allow_drafts, strict=strict,
-                             languages=languages or None, editions=editions or None, paper=paper,
-                             jobs=jobs, on_result=lambda job, sheet: None if isinstance(sheet, Exception)
-                             else say(f"  ok          {job.path}"))
-    for error in report.errors:
+    report = release.release(project, out, allow_drafts=allow_drafts, strict=strict, jobs=jobs,
+                             on_result=lambda job, sheet: None if isinstance(sheet, Exception)
+                             else say(f"  ok          {job.path}"),
+                             on_wait=lambda message: click.echo(message, err=True))
+    if report.left_out:
+        click.echo(f"Left out of the release: {len(report.left_out)} draft"
+                   f"{'s' * (len(report.left_out) != 1)} (--allow-drafts takes them, draft band "
+                   f"and all):", err=True)
+    for error in report.left_out + report.errors:
         click.echo(error.message, err=True)
     if report.errors:
-        drafts = sum("status is draft" in error.message for error in report.errors)
-        advice = (" Approve the drafts, leave their language out with --lang, or pass --allow-drafts."
-                  if drafts else "")
         click.echo(f"Release refused: {len(report.errors)} problem{'s' * (len(report.errors) != 1)}, "
-                   f"nothing written.{advice}", err=True)
+                   f"nothing written.", err=True)
         raise SystemExit(1)
+    if report.already_published:
+        say(f"Release {project.release} is already published with these same bytes in "
+            f"{display_path(report.folder)}/: nothing written.")
+        return
     say(f"Release {project.release}: {len(report.files)} PDFs, manifest.json and SHA256SUMS in "
         f"{display_path(report.folder)}/")
 

@@ -6,12 +6,19 @@ compares the pixels with Pillow, and writes into ``out``: one image per changed 
 and the changes highlighted) and ``index.html``, the report a reviewer opens: the folder is
 self-contained, nothing in it refers to anything outside it.
 
+Bounded: each page is rendered at ``dpi`` or, when that would take more than MAX_PAGE_PIXELS,
+at the resolution that fits in them, and the pages of a PDF are rendered, compared and dropped
+one pair at a time, so that neither a huge page nor a long PDF can exhaust the memory. What
+cannot be read or written (a broken PDF, a full disk) is a CannotCompare error, exit 2.
+
 The comparison (``render_pages`` and ``compare_pages``) is reused by the tests' golden page images.
 """
 from __future__ import annotations
 
+import filecmp
 import html
 import json
+import math
 import re
 import shutil
 from contextlib import contextmanager
@@ -22,11 +29,15 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from .errors import HandoutsError, display_path
+from .output import reason
 
 MANIFEST = "manifest.json"
 REPORT = "index.html"
 PAGES_DIR = "pages"
 DPI = 96
+# At most this many pixels a page: Letter and A4 at 300 dpi fit (8.7 megapixels), a 200 x 200
+# inch page is drawn at 15 dpi instead of needing 1.5 GB at 96 dpi.
+MAX_PAGE_PIXELS = 9_000_000
 # A pixel has changed when one of its channels moved by more than NOISE_LEVEL (of 255), and a
 # page has changed when more than NOISE_PIXELS pixels did: enough to ignore a stray anti-aliased
 # edge, small enough that a changed full stop or a slightly different colour still counts.
@@ -115,13 +126,24 @@ def diff(old: Path, new: Path, out: Path, *, dpi: int = DPI) -> Report:
     if not shared:
         raise CannotCompare(f"{display_path(old_build.folder)} and {display_path(new_build.folder)} "
                             f"share no PDF; expected two builds of the same handouts")
-    clear_previous_report(out)
+    with writing(out):
+        clear_previous_report(out)
     compared = [diff_pdf(name, old_build.pdfs[name], new_build.pdfs[name], out, dpi) for name in shared]
     report = Report(old_build, new_build, out, dpi, compared,
                     added=sorted(new_build.pdfs.keys() - old_build.pdfs.keys()),
                     removed=sorted(old_build.pdfs.keys() - new_build.pdfs.keys()))
-    (out / REPORT).write_text(report_html(report), encoding="utf-8")
+    with writing(out):
+        (out / REPORT).write_text(report_html(report), encoding="utf-8")
     return report
+
+
+@contextmanager
+def writing(out: Path):
+    """A report that cannot be written (a full disk, a read-only folder) cannot be compared to."""
+    try:
+        yield
+    except OSError as error:
+        raise CannotCompare(f"{display_path(out)}: cannot write the report: {reason(error)}") from None
 
 
 def open_build(path: Path) -> Build:
@@ -171,40 +193,56 @@ def clear_previous_report(out: Path) -> None:
 
 
 def diff_pdf(name: str, old: Path, new: Path, out: Path, dpi: int) -> PdfDiff:
-    """Compare one PDF's pages; a page only one side has is compared with a blank page."""
-    if old.read_bytes() == new.read_bytes():
-        pages = page_count(old)
-        return PdfDiff(name, pages, pages)
-    old_pages, new_pages = render_pages(old, dpi), render_pages(new, dpi)
-    result = PdfDiff(name, len(old_pages), len(new_pages))
-    for index in range(max(len(old_pages), len(new_pages))):
-        before = old_pages[index] if index < len(old_pages) else None
-        after = new_pages[index] if index < len(new_pages) else None
-        before, after = on_one_canvas(before, after)
-        comparison = compare_pages(before, after)
-        if not comparison.changed:
-            continue
-        image = Path(PAGES_DIR, name.removesuffix(".pdf"), f"page-{index + 1}.png")
-        (out / image).parent.mkdir(parents=True, exist_ok=True)
-        side_by_side(before, after, comparison).save(out / image)
-        note = "page added" if index >= len(old_pages) else "page removed" if index >= len(new_pages) else ""
-        result.pages.append(PageChange(index + 1, comparison, image, note))
+    """Compare one PDF's pages, one pair at a time; a page only one side has is compared with
+    a blank page."""
+    with _open_pdf(old) as old_document, _open_pdf(new) as new_document:
+        old_pages, new_pages = len(old_document), len(new_document)
+        result = PdfDiff(name, old_pages, new_pages)
+        if same_bytes(old, new):
+            return result
+        for index in range(max(old_pages, new_pages)):
+            before = render_page(old_document, index, old, dpi) if index < old_pages else None
+            after = render_page(new_document, index, new, dpi) if index < new_pages else None
+            before, after = on_one_canvas(before, after)
+            comparison = compare_pages(before, after)
+            if not comparison.changed:
+                continue
+            image = Path(PAGES_DIR, name.removesuffix(".pdf"), f"page-{index + 1}.png")
+            with writing(out):
+                (out / image).parent.mkdir(parents=True, exist_ok=True)
+                side_by_side(before, after, comparison).save(out / image)
+            note = "page added" if index >= old_pages else "page removed" if index >= new_pages else ""
+            result.pages.append(PageChange(index + 1, comparison, image, note))
     return result
 
 
-def page_count(path: Path) -> int:
-    with _open_pdf(path) as document:
-        return len(document)
+def same_bytes(old: Path, new: Path) -> bool:
+    try:
+        return filecmp.cmp(old, new, shallow=False)
+    except OSError as error:
+        raise CannotCompare(f"{display_path(old)} or {display_path(new)}: cannot read it: "
+                            f"{reason(error)}") from None
 
 
 def render_pages(path: Path, dpi: int = DPI) -> list[Image.Image]:
-    """Every page of a PDF as an RGB image, ``dpi`` pixels to the inch."""
+    """Every page of a (short) PDF as an RGB image, ``dpi`` pixels to the inch at most."""
     with _open_pdf(path) as document:
-        images = []
-        for page in document:
-            images.append(page.render(scale=dpi / 72).to_pil().convert("RGB"))
+        return [render_page(document, index, path, dpi) for index in range(len(document))]
+
+
+def render_page(document: pdfium.PdfDocument, index: int, path: Path, dpi: int) -> Image.Image:
+    """One page as an RGB image at ``dpi``, or at less where that would exceed MAX_PAGE_PIXELS."""
+    try:
+        page = document[index]
+        try:
+            width, height = page.get_size()
+            scale = min(dpi / 72, math.sqrt(MAX_PAGE_PIXELS / max(width * height, 1)))
+            return page.render(scale=scale).to_pil().convert("RGB")
+        finally:
             page.close()
-        return images
+    except (pdfium.PdfiumError, MemoryError) as error:
+        raise CannotCompare(f"{display_path(path)}: cannot render page {index + 1} "
+                            f"({error.__class__.__name__}: {error})") from None
 
 
 @contextmanager
@@ -331,7 +369,8 @@ def report_html(report: Report) -> str:
     title = "No visual change" if not report.changed else "Visual changes to review"
     body = [f"<h1>{title}</h1>",
             f"<p>Old build: <code>{old}</code>. New build: <code>{new}</code>. "
-            f"Pages rendered at {report.dpi} dpi.</p>",
+            f"Pages rendered at {report.dpi} dpi (a page larger than {MAX_PAGE_PIXELS // 1_000_000} "
+            f"megapixels at less).</p>",
             f"<p class=verdict>{e(verdict(report))}</p>",
             _pdf_table(report)]
     body += _name_list("PDFs added", "Only in the new build.", report.added)

@@ -1,16 +1,21 @@
 """handouts diff: two real builds, a real colour change, and the report a reviewer opens."""
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pikepdf
 import pytest
 from PIL import Image
 
 from conftest import RECOLOURED_BRAND, run
 from handouts import diff
+from test_robustness import small_disk
 
 OLD_BRAND = (0x0E, 0x5A, 0x63)
 NEW_BRAND = tuple(int(RECOLOURED_BRAND[i:i + 2], 16) for i in (1, 3, 5))
@@ -255,12 +260,96 @@ def test_a_broken_manifest_exits_2_naming_it(built, tmp_path):
     assert "manifest.json: expected a build manifest with a 'files' list" in result.output
 
 
-def test_an_unreadable_pdf_exits_2_naming_it(built, tmp_path):
+@pytest.mark.parametrize("data", [b"%PDF-1.7 not really", b""], ids=["broken", "zero bytes"])
+def test_an_unreadable_pdf_exits_2_naming_it(built, tmp_path, data):
     new = copy_build(built, tmp_path / "new")
-    (new / "en/ketamine-aftercare.pdf").write_bytes(b"%PDF-1.7 not really")
+    (new / "en/ketamine-aftercare.pdf").write_bytes(data)
     result = run("diff", built, new, "--out", tmp_path / "report")
     assert result.exit_code == 2
     assert "en/ketamine-aftercare.pdf: expected a PDF, cannot read it" in result.output
+
+
+# --- bounded: huge pages, long PDFs, a report that cannot be written ---------------------------------
+
+def made_pdf(path: Path, *, pages: int = 1, size=(612, 792), colour: str = "0 0 1",
+             producer: str = "") -> Path:
+    """A PDF of ``pages`` pages of ``size`` points, each with a rectangle of ``colour`` on it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        page = pdf.add_blank_page(page_size=size)
+        page.Contents = pdf.make_stream(f"{colour} rg 72 72 {size[0] / 3} {size[1] / 3} re f".encode())
+    pdf.docinfo["/Producer"] = producer
+    pdf.save(path)
+    return path
+
+
+PEAK = """import resource, sys
+from handouts.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)
+"""
+
+
+def diff_with_peak(*args) -> tuple[subprocess.CompletedProcess, int]:
+    """``handouts diff ARGS`` in a process of its own, and its peak memory in megabytes."""
+    process = subprocess.run([sys.executable, "-c", PEAK, "diff", *map(str, args)],
+                             capture_output=True, text=True, timeout=120)
+    return process, int(process.stderr.strip().splitlines()[-1])
+
+
+def test_a_huge_page_is_rendered_within_the_pixel_budget(tmp_path):
+    inches_200 = (14400, 14400)  # the largest page PDF allows: 1.5 GB of pixels at 96 dpi
+    made_pdf(tmp_path / "old/a.pdf", size=inches_200, colour="0 0 1")
+    made_pdf(tmp_path / "new/a.pdf", size=inches_200, colour="1 0 0")
+    result, megabytes = diff_with_peak(tmp_path / "old", tmp_path / "new", "--out", tmp_path / "report")
+    assert result.returncode == 1, result.stderr
+    assert "changed     a.pdf" in result.stdout
+    assert megabytes < 600, megabytes
+    width, height = Image.open(tmp_path / "report/pages/a/page-1.png").size
+    page_width = (width - 4 * diff.MARGIN) // 3
+    assert page_width * (height - diff.HEADER - diff.MARGIN) <= diff.MAX_PAGE_PIXELS
+    assert page_width > 0.99 * diff.MAX_PAGE_PIXELS ** 0.5  # as large as the budget allows
+
+
+def test_a_page_within_the_budget_keeps_the_asked_resolution(tmp_path):
+    letter = made_pdf(tmp_path / "letter.pdf")
+    width, height = diff.render_pages(letter, 300)[0].size  # 8.4 megapixels: in budget
+    assert width == 2550 and abs(height - 3300) <= 1
+
+
+def test_a_long_pdf_is_compared_a_page_at_a_time(tmp_path):
+    made_pdf(tmp_path / "old/a.pdf", pages=120, producer="one")
+    made_pdf(tmp_path / "new/a.pdf", pages=120, producer="two")  # other bytes, the same pages
+    result, megabytes = diff_with_peak(tmp_path / "old", tmp_path / "new", "--out", tmp_path / "report")
+    assert result.returncode == 0, result.stderr
+    assert "1 PDF compared, 0 changed (0 pages)." in result.stdout
+    assert megabytes < 250, megabytes  # holding them all: 120 x 2 pages of 2.6 MB each
+
+
+@pytest.mark.parametrize("size, options, expected", [("8k", (), "the disk is full"),
+                                                     ("1m", ("ro",), "the folder is read-only")])
+def test_a_report_that_cannot_be_written_exits_2(tmp_path, size, options, expected):
+    made_pdf(tmp_path / "old/a.pdf", colour="0 0 1")
+    made_pdf(tmp_path / "new/a.pdf", colour="1 0 0")
+    with small_disk(tmp_path / "disk", size, *options) as out:
+        with contextlib.suppress(OSError), open(out / "filler", "wb") as file:
+            file.write(b"\0" * 1024 * 1024)  # a full disk leaves no room for the page image
+        result = run("diff", tmp_path / "old", tmp_path / "new", "--out", out / "report")
+    assert result.exit_code == 2
+    assert f"report: cannot write the report: {expected}" in result.output, result.output
+
+
+def test_a_report_folder_under_a_file_exits_2(tmp_path):
+    made_pdf(tmp_path / "old/a.pdf")
+    made_pdf(tmp_path / "new/a.pdf")
+    (tmp_path / "file").write_text("not a folder")
+    result = run("diff", tmp_path / "old", tmp_path / "new", "--out", tmp_path / "file/report")
+    assert result.exit_code == 2
+    assert "file/report: cannot write the report: part of the path is a file" in result.output
+    assert (tmp_path / "file").read_text() == "not a folder"
 
 
 class ReportPage(HTMLParser):

@@ -1,38 +1,124 @@
-"""handouts build --release: the versioned folder, its checksums, its packets, its refusals."""
+"""handouts build --release: the versioned folder, its checksums, its packets, its refusals, and
+a published release that never changes, whatever goes wrong while the next one is written."""
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
+import hashlib
 import json
+import os
 import re
+import shutil
 import subprocess
+import threading
 import tomllib
 
 import page
 import pikepdf
 import pytest
+import yaml
 
-from conftest import ROOT, run, structure
+from conftest import ROOT, copy_project, one_sheet_project, run, structure
+from handouts import release
+from handouts.config import load_project
 from handouts.pdf import pdf_text
+from test_robustness import small_disk
 
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+NEXT = "99.0.0"  # a later project version, for the release after VERSION
+AFTERCARE = "content/en/ketamine-aftercare.md"
 
 
-@pytest.fixture
-def released(project):
-    """A release of the standard edition, drafts allowed (the Spanish sheets are drafts)."""
-    result = run("-C", project, "build", "--release", "--allow-drafts", "--edition", "standard")
+def release_of(project, *options):
+    return run("-C", project, "build", "--release", "--strict", *options)
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    """A release of the project with the standard edition only, drafts allowed (the Spanish
+    sheets are drafts): 4 sheets and 2 packets."""
+    project = copy_project(tmp_path_factory.mktemp("full") / "project")
+    config = project / "handouts.toml"
+    config.write_text(config.read_text().replace('editions = ["standard", "large-print"]',
+                                                 'editions = ["standard"]'))
+    result = release_of(project, "--allow-drafts")
     assert result.exit_code == 0, result.output
     return project / "dist/release" / VERSION
 
 
-def test_a_release_refuses_drafts_and_names_them(project):
-    result = run("-C", project, "build", "--release")
+@pytest.fixture(scope="module")
+def small_release(tmp_path_factory):
+    """The English standard sheets released: 2 sheets and their packet."""
+    project = one_sheet_project(tmp_path_factory.mktemp("small"))
+    result = release_of(project)
+    assert result.exit_code == 0, result.output
+    return project
+
+
+@pytest.fixture
+def published(small_release, tmp_path):
+    """A copy of ``small_release``, its published release included, for one test to change."""
+    return shutil.copytree(small_release, tmp_path / "project")
+
+
+def snapshot(folder) -> dict[str, tuple[str, int]]:
+    """Every file under ``folder``: its sha256 and its inode (a rewrite changes the inode)."""
+    return {path.relative_to(folder).as_posix(): (hashlib.sha256(path.read_bytes()).hexdigest(),
+                                                  path.stat().st_ino)
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def checksums_hold(folder) -> bool:
+    checked = subprocess.run(["sha256sum", "--strict", "-c", "SHA256SUMS"], cwd=folder,
+                             capture_output=True, text=True)
+    return checked.returncode == 0
+
+
+def raise_project_version(project, version: str = NEXT) -> None:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(f'version = "{VERSION}"', f'version = "{version}"'))
+    changelog = project / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text().replace("## [Unreleased]",
+                                                       f"## [Unreleased]\n\n## [{version}] - 2026-12-03"))
+
+
+def reword(project, sheet: str = AFTERCARE) -> None:
+    path = project / sheet
+    path.write_text(path.read_text().replace("Good care after", "Careful care after"))
+
+
+# --- what a release holds --------------------------------------------------------------------
+
+def test_a_release_leaves_drafts_out_and_names_them(small_project):
+    treatment = small_project / "content/en/ketamine-treatment.md"
+    treatment.write_text(treatment.read_text().replace("status: approved", "status: draft"))
+    result = release_of(small_project)
+    assert result.exit_code == 0, result.output
+    assert "Left out of the release: 1 draft" in result.stderr
+    assert "content/en/ketamine-treatment.md:5: status is draft" in result.stderr
+    folder = small_project / "dist/release" / VERSION
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
+        "SHA256SUMS", f"en/ketamine-aftercare-{VERSION}.pdf", "manifest.json"]  # no packet: a half
+
+
+def test_a_release_of_drafts_only_is_refused(small_project):
+    for sheet in ("ketamine-treatment", "ketamine-aftercare"):
+        path = small_project / f"content/en/{sheet}.md"
+        path.write_text(path.read_text().replace("status: approved", "status: draft"))
+    result = release_of(small_project)
     assert result.exit_code == 1
-    for draft in ("content/es/ketamine-aftercare.md:5: status is draft",
-                  "content/es/ketamine-treatment.md:5: status is draft"):
-        assert draft in result.stderr
-    assert "Release refused: 2 problems, nothing written." in result.stderr
-    assert "--allow-drafts" in result.stderr
-    assert not (project / "dist").exists()
+    assert "expected approved sheets to release, found only drafts" in result.stderr
+    assert not (small_project / "dist").exists()
+
+
+@pytest.mark.parametrize("narrowing", [["--lang", "en"], ["--edition", "standard"], ["--paper", "a4"],
+                                       ["ketamine-aftercare"]])
+def test_options_that_would_narrow_a_release_are_usage_errors(small_project, narrowing):
+    result = release_of(small_project, *narrowing)
+    assert result.exit_code == 2
+    assert "--release takes every approved sheet in every language and edition" in result.output
+    assert not (small_project / "dist").exists()
 
 
 def test_a_release_folder_holds_versioned_pdfs_packets_manifest_and_checksums(released):
@@ -48,6 +134,9 @@ def test_a_release_folder_holds_versioned_pdfs_packets_manifest_and_checksums(re
     packet = next(e for e in manifest["files"] if e["path"] == f"en/patient-packet-{VERSION}.pdf")
     assert packet["sheets"] == ["ketamine-treatment 1.1", "ketamine-aftercare 1.1"]
     assert packet["status"] == "approved"
+    sheet = next(e for e in manifest["files"] if e["path"] == f"en/ketamine-aftercare-{VERSION}.pdf")
+    source = released.parents[2] / AFTERCARE
+    assert sheet["source"] == hashlib.sha256(source.read_bytes()).hexdigest()
 
 
 def test_a_packet_is_one_tagged_document_with_a_bookmark_per_sheet(released):
@@ -77,22 +166,180 @@ def test_a_draft_in_a_release_keeps_its_band(released):
     assert text.count("BORRADOR - sin revisar para uso con pacientes") >= 2
 
 
-def test_two_release_builds_are_byte_identical(project, tmp_path):
-    for out in ("one", "two"):
-        result = run("-C", project, "build", "--release", "--lang", "en", "--edition", "standard",
-                     "--out", tmp_path / out)
-        assert result.exit_code == 0, result.output
-    one, two = (tmp_path / out / "release" / VERSION for out in ("one", "two"))
-    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
-    assert len(files) == 5
-    for name in files:
-        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+def test_two_release_builds_are_byte_identical(small_release, tmp_path):
+    result = release_of(small_release, "--out", tmp_path / "two")
+    assert result.exit_code == 0, result.output
+    one, two = small_release / "dist/release" / VERSION, tmp_path / "two/release" / VERSION
+    assert {name: sha for name, (sha, _) in snapshot(one).items()} == \
+           {name: sha for name, (sha, _) in snapshot(two).items()}
+    assert len(snapshot(one)) == 5
 
 
-def test_a_release_needs_its_changelog_entry(project):
-    changelog = project / "CHANGELOG.md"
+def test_a_release_needs_its_changelog_entry(small_project):
+    changelog = small_project / "CHANGELOG.md"
     changelog.write_text(re.sub(rf"## \[{re.escape(VERSION)}\]", "## [0.0.1]", changelog.read_text()))
-    result = run("-C", project, "build", "--release", "--lang", "en")
+    result = release_of(small_project)
     assert result.exit_code == 1
     assert f"CHANGELOG.md: expected an entry for version {VERSION}" in result.stderr
-    assert not (project / "dist/release").exists()
+    assert not (small_project / "dist/release").exists()
+
+
+# --- a published release never changes -----------------------------------------------------------
+
+def test_the_same_bytes_again_is_a_no_op_that_clears_an_interrupted_release(published):
+    releases = published / "dist/release"
+    before = snapshot(releases / VERSION)
+    leftover = releases / f".{NEXT}.partial/en"  # what a release killed mid-write leaves
+    leftover.mkdir(parents=True)
+    (leftover / f"ketamine-aftercare-{NEXT}.pdf").write_bytes(b"%PDF-1.7 half")
+    result = release_of(published)
+    assert result.exit_code == 0, result.output
+    assert f"Release {VERSION} is already published with these same bytes" in result.output
+    assert snapshot(releases / VERSION) == before
+    assert sorted(path.name for path in releases.iterdir()) == [VERSION]
+
+
+def test_changed_words_under_a_published_version_are_refused_and_nothing_changes(published):
+    before = snapshot(published / "dist")
+    reword(published)
+    result = release_of(published)
+    assert result.exit_code == 1
+    assert (f"release {VERSION} is already published, and this build of it differs: "
+            f"en/ketamine-aftercare-{VERSION}.pdf changed, en/patient-packet-{VERSION}.pdf changed."
+            in result.stderr)
+    assert "Raise the version in pyproject.toml" in result.stderr
+    assert "the sheet's own version in its front matter" in result.stderr
+    assert snapshot(published / "dist") == before
+
+
+def test_a_sheet_whose_words_changed_needs_a_new_sheet_version(published):
+    raise_project_version(published)
+    reword(published)
+    result = release_of(published)
+    assert result.exit_code == 1
+    assert (f"{AFTERCARE}:3: the words changed since release {VERSION}, which printed version 1.1 "
+            f"of this sheet; expected a new version, found 1.1 again") in result.stderr
+    assert not (published / "dist/release" / NEXT).exists()
+
+    sheet = published / AFTERCARE
+    sheet.write_text(sheet.read_text().replace('version: "1.1"', 'version: "1.2"'))
+    result = release_of(published)
+    assert result.exit_code == 0, result.output
+    new = json.loads((published / "dist/release" / NEXT / "manifest.json").read_text())
+    assert {e["handout"]: e.get("version") for e in new["files"]}["ketamine-aftercare"] == "1.2"
+    assert checksums_hold(published / "dist/release" / VERSION)
+
+
+def test_an_older_manifest_without_sources_is_not_held_against_a_sheet(published):
+    manifest = published / "dist/release" / VERSION / "manifest.json"
+    data = json.loads(manifest.read_text())
+    for entry in data["files"]:
+        entry.pop("source", None)
+    manifest.write_text(json.dumps(data))
+    raise_project_version(published)
+    reword(published)
+    result = release_of(published)
+    assert result.exit_code == 0, result.output
+
+
+def test_the_newest_earlier_release_is_compared_by_number():
+    assert release.version_key("1.10.0") > release.version_key("1.9.2")
+    assert release.version_key("2.0.0") > release.version_key("1.10.0")
+
+
+# --- crash safety ------------------------------------------------------------------------------
+
+def full_disk(*_args, **_kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("step", ["first file", "last file", "rename"])
+def test_a_release_that_fails_at_any_step_leaves_the_published_ones_as_they_were(published, step,
+                                                                                 monkeypatch):
+    releases = published / "dist/release"
+    before = snapshot(releases)
+    raise_project_version(published)
+    if step == "rename":
+        monkeypatch.setattr(release.os, "rename", full_disk)
+    else:
+        written, write = [], release.output.write_atomically
+        fail_at = 0 if step == "first file" else 5 - 1  # 2 sheets, a packet, the 2 listings
+
+        def failing(target, data):
+            written.append(target)
+            if len(written) - 1 == fail_at:
+                full_disk()
+            write(target, data)
+
+        monkeypatch.setattr(release.output, "write_atomically", failing)
+    result = release_of(published)
+    assert result.exit_code == 1
+    assert (f"dist/release/{NEXT}: could not write the release: the disk is full; nothing was "
+            f"published, earlier releases are unchanged") in result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(releases) == before  # no new folder, no leftover
+    assert checksums_hold(releases / VERSION)
+
+
+def test_a_file_where_the_release_folder_goes_is_left_alone(small_project):
+    target = small_project / "dist/release" / VERSION
+    target.parent.mkdir(parents=True)
+    target.write_text("not a release")
+    result = release_of(small_project)
+    assert result.exit_code == 1
+    assert "expected a published release folder or nothing, found a file" in result.stderr
+    assert target.read_text() == "not a release"
+    assert sorted(path.name for path in target.parent.iterdir()) == [VERSION]
+
+
+def test_a_full_disk_keeps_the_published_release(small_project, tmp_path):
+    with small_disk(tmp_path / "disk", "1m") as out:
+        assert release_of(small_project, "--out", out).exit_code == 0
+        before = snapshot(out / "release")
+        with contextlib.suppress(OSError), open(out / "filler", "wb") as file:
+            file.write(b"\0" * (2 * 1024 * 1024))  # the disk is now full
+        raise_project_version(small_project)
+        result = release_of(small_project, "--out", out)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert "the disk is full" in result.stderr, result.stderr
+        assert snapshot(out / "release") == before
+        assert checksums_hold(out / "release" / VERSION)
+
+
+def test_two_releases_at_once_take_turns(small_project):
+    releases = small_project / "dist/release"
+    releases.mkdir(parents=True)
+    waiting = threading.Event()
+    reports = []
+    holder = os.open(releases, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another release is writing
+    try:
+        worker = threading.Thread(target=lambda: reports.append(release.release(
+            load_project(small_project), small_project / "dist", on_wait=lambda _: waiting.set())))
+        worker.start()
+        assert waiting.wait(120), "the release did not wait for the lock"
+        assert not (releases / VERSION).exists()
+    finally:
+        os.close(holder)
+    worker.join(60)
+    assert reports and not reports[0].errors
+    assert checksums_hold(releases / VERSION)
+
+
+# --- the CI workflow ------------------------------------------------------------------------------
+
+def workflow_steps(job: str) -> list[str]:
+    workflow = yaml.safe_load((ROOT / ".github/workflows/handouts.yml").read_text())
+    return [step.get("run", "") for step in workflow["jobs"][job]["steps"]]
+
+
+def test_the_workflow_installs_every_tool_make_test_calls():
+    """The python image has no Node: the Makefile's `npm ci` needs Debian's nodejs and npm."""
+    assert re.search(r"^\s*npm ci\b", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    installs = " ".join(run for run in workflow_steps("test") if "apt-get install" in run)
+    assert {"nodejs", "npm", "chromium"} <= set(installs.split())
+    assert any("make test" in run for run in workflow_steps("test"))
+
+
+def test_the_workflow_releases_what_the_project_says():
+    assert not any(re.search(r"--(lang|edition|paper)\b", run) for run in workflow_steps("release"))
