@@ -25,6 +25,7 @@ from weasyprint.formatting_structure import boxes
 from conftest import FIXTURES, copy_project, structure
 from handouts import pipeline
 from handouts.config import load_project
+from handouts.content import load_handout
 from handouts.render import MARKDOWN_EXTENSIONS
 
 SOURCE = FIXTURES / "content/wide-tables.md"
@@ -79,7 +80,9 @@ def prints(tmp_path_factory) -> dict[tuple[str, str], Printed]:
     project = load_project(root)
     result = {}
     for edition, paper in PRINTS:
-        sheet = pipeline.render_sheet(project, "wide-tables", "en", edition, paper, strict=True)
+        # The gate in this process: its Sheet keeps WeasyPrint's layout, measured below.
+        job = pipeline.Job(load_handout(root / "content/en/wide-tables.md", "en"), edition, paper)
+        sheet = pipeline.print_sheet(project, job, strict=True)
         path = folder / f"{edition}-{paper}.pdf"
         path.write_bytes(sheet.data)
         result[edition, paper] = geometry(path, sheet.document)
