@@ -461,8 +461,6 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
         keys = {job.path: inputs.key(job, strict) for job in planned}
         fresh = {job.path for job in planned
                  if not force and inputs.up_to_date(folder, job, keys[job.path])}
-        previous = {path: folder.entries[path] for path in keys if path in folder.entries}
-        folder.forget(path for path in keys if path not in fresh)
         printed = printing(project, [job for job in planned if job.path not in fresh], strict, jobs)
         for job in planned:
             if job.path in fresh:
@@ -470,8 +468,6 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
             else:
                 result = write(folder, *next(printed), {"key": keys[job.path],
                                                         "source": inputs.source(job.handout)})
-                if result.error and job.path in previous:  # its old PDF is untouched: keep its entry
-                    folder.entries[job.path] = previous[job.path]
             report.results.append(result)
             if on_result:
                 on_result(result)
@@ -531,6 +527,9 @@ def write(folder: output.OutputFolder, job: Job, sheet, warnings, seconds: float
     if isinstance(sheet, InputError):
         return Result(job, seconds, error=sheet)
     try:
+        # Its entry is forgotten just before its PDF is replaced, not before the build prints:
+        # a build stopped at any moment leaves every other entry, each true to its file.
+        folder.forget([job.path])
         folder.write_pdf(job.path, sheet.data, manifest_entry(sheet), {**cached, "used": dict(sheet.used)})
     except output.OutputError as error:
         return Result(job, seconds, error=error)

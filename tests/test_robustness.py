@@ -363,6 +363,21 @@ def test_kill_9_at_any_moment_leaves_a_true_manifest_and_the_next_build_repairs_
     assert temporary_files(out) == []
 
 
+def test_a_forced_build_killed_before_it_writes_keeps_every_entry(tmp_path):
+    """An entry is forgotten only just before its own PDF is replaced: killed while printing,
+    a forced build leaves the manifest listing every PDF, each still valid."""
+    project = one_sheet_project(tmp_path)
+    out = project / "dist"
+    assert build(project).returncode == 0
+    process = subprocess.Popen([HANDOUTS, "-C", str(project), "build", "--force"], text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process.stdout.readline()  # "Building into ...": printing, nothing written yet
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    assert len(manifest_is_true(out)) == 2
+
+
 def test_two_builds_into_one_folder_at_once(tmp_path):
     project = one_sheet_project(tmp_path)
     first, second = (subprocess.Popen([HANDOUTS, "-C", str(project), "build", "--force"],
