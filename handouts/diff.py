@@ -237,7 +237,11 @@ def render_page(document: pdfium.PdfDocument, index: int, path: Path, dpi: int) 
         try:
             width, height = page.get_size()
             scale = min(dpi / 72, math.sqrt(MAX_PAGE_PIXELS / max(width * height, 1)))
-            return page.render(scale=scale).to_pil().convert("RGB")
+            bitmap = page.render(scale=scale)
+            try:  # closed at once: the document would keep every page's bitmap until its end
+                return bitmap.to_pil().convert("RGB")
+            finally:
+                bitmap.close()
         finally:
             page.close()
     except (pdfium.PdfiumError, MemoryError) as error:
