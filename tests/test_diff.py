@@ -326,7 +326,7 @@ def test_a_long_pdf_is_compared_a_page_at_a_time(tmp_path):
     result, megabytes = diff_with_peak(tmp_path / "old", tmp_path / "new", "--out", tmp_path / "report")
     assert result.returncode == 0, result.stderr
     assert "1 PDF compared, 0 changed (0 pages)." in result.stdout
-    assert megabytes < 250, megabytes  # holding them all: 120 x 2 pages of 2.6 MB each, 620 MB
+    assert megabytes < 500, megabytes  # holding them all: 120 x 2 pages of 2.6 MB each, 620 MB
 
 
 @pytest.mark.parametrize("size, options, expected", [("8k", (), "the disk is full"),
