@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import socket
 import tempfile
 import threading
 import time
@@ -22,7 +23,7 @@ from conftest import copy_project, run
 from handouts.errors import HandoutsError
 from handouts.pdf import pdf_text
 from handouts.server import app as server_app
-from handouts.server import serving
+from handouts.server import security, serving
 from handouts.server.app import create_app
 
 SHEET = "/print/en/ketamine-aftercare"
@@ -251,9 +252,29 @@ def test_a_form_not_url_encoded_is_refused(client):
     assert response.status_code == 415
 
 
-def test_a_form_from_another_site_is_refused(client):
-    response = client.post(SHEET, data={}, headers={"Origin": "http://evil.example"})
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1:8001"])
+def test_a_form_from_another_site_is_refused(client, origin):
+    """``null`` is what a sandboxed frame on any web page sends."""
+    response = client.post(SHEET, data={}, headers={"Origin": origin})
     assert response.status_code == 403
+
+
+def test_a_form_from_the_apps_own_page_prints(client):
+    response = client.post(SHEET, data={}, headers={"Origin": "http://127.0.0.1:8000"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example", "rebound.example:8000", "192.0.2.10:8000"])
+def test_a_host_the_server_was_not_started_for_is_refused(client, host):
+    """A page whose name is re-pointed at this computer (DNS rebinding) reads nothing."""
+    for path in ("/", "/log.csv", "/preview/en/ketamine-aftercare"):
+        assert client.get(path, headers={"Host": host}).status_code == 400
+
+
+def test_the_hosts_of_a_server_on_every_address_are_this_computers():
+    hosts = security.allowed_hosts("0.0.0.0")
+    assert "127.0.0.1" in hosts and "localhost" in hosts and socket.gethostname() in hosts
+    assert "evil.example" not in hosts
 
 
 @pytest.mark.parametrize("number", [0, 2, 99])
@@ -270,7 +291,7 @@ def test_every_response_has_the_security_headers(client):
         assert "unsafe-inline" not in headers["content-security-policy"]
         assert headers["x-frame-options"] == "DENY"
         assert headers["x-content-type-options"] == "nosniff"
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"
     for html in (client.get("/").text, client.get("/preview/en/ketamine-aftercare").text):
         assert not re.search(r"<script(?![^>]*\ssrc=)", html)  # no inline script for the CSP to allow
         assert not re.search(r"\son[a-z]+=", html) and 'style="' not in html
@@ -348,7 +369,8 @@ def test_event_stream_ends_quietly_when_nothing_changes(client, monkeypatch):
 
 @pytest.fixture(scope="module")
 def guarded(project):
-    with TestClient(create_app(project, access_code="bluebird-42", watch=False),
+    with TestClient(create_app(project, access_code="bluebird-42", watch=False,
+                               hosts=security.allowed_hosts("192.0.2.10")),
                     base_url="http://192.0.2.10:8000") as client:
         yield client
 

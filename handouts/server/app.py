@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -64,7 +65,8 @@ class Problem(Exception):
         self.status, self.title, self.message, self.detail = status, title, message, detail
 
 
-def create_app(root: Path, *, access_code: str | None = None, watch: bool = True) -> Starlette:
+def create_app(root: Path, *, access_code: str | None = None, watch: bool = True,
+               hosts=security.LOOPBACK_HOSTS) -> Starlette:
     """The app for the project at ``root``. With an access code, every browser must give it once.
     With ``watch``, a change to any file a sheet is made from refreshes what the app shows."""
     sheets = Sheets(root)
@@ -303,7 +305,8 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
         Mount("/static/fonts", StaticFiles(directory=project.root / "styles" / "fonts", check_dir=False)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    middleware = [Middleware(security.RequestLog), Middleware(security.SecurityHeaders)]
+    middleware = [Middleware(security.RequestLog), Middleware(security.SecurityHeaders),
+                  Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))]
     if gate:
         middleware.append(Middleware(AccessGate, gate=gate, page=page))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
@@ -396,9 +399,10 @@ def located(error: InputError, root: Path | None = None) -> str:
 
 
 def same_origin(request: Request) -> None:
-    """Refuse a form posted from another site's page (a browser says where it came from)."""
+    """Refuse a form posted from another site's page (a browser says where it came from); a
+    sandboxed frame on any page says ``null``, and is refused too."""
     origin = request.headers.get("origin")
-    if origin and origin != "null" and urllib.parse.urlsplit(origin).netloc != request.headers.get("host"):
+    if origin and (origin == "null" or urllib.parse.urlsplit(origin).netloc != request.headers.get("host")):
         raise Problem(403, "Please use this app's own page", "The form came from another web site.")
 
 

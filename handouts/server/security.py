@@ -7,6 +7,9 @@
   until the browser shows a cookie signed with a key derived from the code (itsdangerous). A
   wrong or missing cookie gets the same 401 page on every path, so it tells nothing of what
   exists. Changing the code signs every browser out.
+- The Host header must name an address the server was started for, so that a web page whose
+  name is re-pointed at this computer (DNS rebinding) is refused; a form must be posted from
+  the app's own page (``Origin``, see app.same_origin).
 - The request log names the method, the path and the status: never a query string or a body,
   where a patient's details could be.
 """
@@ -27,7 +30,9 @@ HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: under no-referrer a browser posts the app's own forms with
+    # "Origin: null", which is what a hostile sandboxed frame sends too.
+    (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
@@ -117,3 +122,31 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+#: What a browser calls this computer.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def allowed_hosts(host: str) -> list[str]:
+    """The Host headers to answer for a server bound to ``host``: its loopback names; the
+    address itself; for a wildcard (0.0.0.0, ::), this computer's names and addresses."""
+    import ipaddress
+    import socket
+
+    names = [*LOOPBACK_HOSTS]
+    try:
+        wildcard = ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        wildcard = False
+    if not wildcard:
+        return names + [host, f"[{host}]" if ":" in host else host]
+    machine = socket.gethostname()
+    names += [machine, socket.getfqdn(machine)]
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(machine, None)}
+    except OSError:
+        addresses = set()
+    for address in sorted(addresses):
+        names += [address, f"[{address}]"] if ":" in address else [address]
+    return list(dict.fromkeys(names))

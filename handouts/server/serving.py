@@ -27,7 +27,8 @@ def serve(root: Path, host: str, port: int, access_code: str, say, verbose: bool
             f"table of handouts.toml, found neither")
     sock = bind(host, port)
     log_requests(verbose)
-    app = create_app(root, access_code=None if loopback else access_code)
+    app = create_app(root, access_code=None if loopback else access_code,
+                     hosts=security.allowed_hosts(host))
     shown = f"[{host}]" if ":" in host else host
     say(f"Serving the handouts of {Path(root).resolve()} at http://{shown}:{port}/ "
         f"({'this computer only' if loopback else 'access code required'}). Ctrl+C stops.")
