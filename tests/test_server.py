@@ -452,3 +452,12 @@ def wait_for(condition, seconds: float = 20) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("since", ["²", "9" * 5000, "-3", "1e9", " 1"])
+def test_odd_preview_generations_are_answered_never_a_500(client, since):
+    """A value that is not a plain number means "send the current state", at once."""
+    ways = [({}, {"since": since})] + ([({"Last-Event-ID": since}, {})] if since.isascii() else [])
+    for headers, params in ways:
+        response = client.get("/preview/en/ketamine-aftercare/events", headers=headers, params=params)
+        assert response.status_code == 200 and response.text.startswith(("id:", "retry:", "event:", "data:"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 import urllib.parse
 from pathlib import Path
@@ -237,7 +238,8 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
         lang, slug = request.path_params["lang"], request.path_params["slug"]
         edition, paper = names(request, lang)
         since = request.headers.get("last-event-id") or request.query_params.get("since") or ""
-        since = int(since) if since.isdigit() else -1
+        # Only a plain number is a generation: "²" and 5,000 digits are digits that int() refuses.
+        since = int(since) if re.fullmatch(r"[0-9]{1,18}", since) else -1
 
         async def stream():
             yield "retry: 250\n\n"
