@@ -461,3 +461,11 @@ def test_odd_preview_generations_are_answered_never_a_500(client, since):
     for headers, params in ways:
         response = client.get("/preview/en/ketamine-aftercare/events", headers=headers, params=params)
         assert response.status_code == 200 and response.text.startswith(("id:", "retry:", "event:", "data:"))
+
+
+def test_reopening_a_prints_address_leads_back_to_its_form(client):
+    response = client.get(SHEET + "?edition=large-print&paper=a4", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/personalise/en/ketamine-aftercare?edition=large-print&paper=a4"
+    form = client.get(response.headers["location"])
+    assert form.status_code == 200 and "Method Not Allowed" not in form.text

@@ -136,6 +136,15 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
         return page(request, "personalise.html", handout=handout, fields=FIELDS, limits=PERSONAL_LIMITS,
                     language=language_name(lang), **choices(edition, paper))
 
+    async def reopen_print(request: Request):
+        """A print's address opened again (a bookmark, the history, a reload): the PDF was never
+        kept, so the form it came from, which prints it again in one click."""
+        lang, slug = request.path_params["lang"], request.path_params["slug"]
+        query = urllib.parse.urlencode({key: request.query_params[key] for key in ("edition", "paper")
+                                        if key in request.query_params})
+        target = f"/personalise/{urllib.parse.quote(lang)}/{urllib.parse.quote(slug)}"
+        return RedirectResponse(target + (f"?{query}" if query else ""), status_code=303)
+
     async def print_sheet(request: Request):
         lang, slug = request.path_params["lang"], request.path_params["slug"]
         same_origin(request)
@@ -297,6 +306,7 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
         Route("/thumb/{lang}/{slug}.png", thumbnail),
         Route("/personalise/{lang}/{slug}", personalise),
         Route("/print/{lang}/{slug}", print_sheet, methods=["POST"]),
+        Route("/print/{lang}/{slug}", reopen_print, methods=["GET"]),
         Route("/log", print_log),
         Route("/log.csv", print_log_csv),
         Route("/preview/{lang}/{slug}", preview),
