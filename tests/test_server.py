@@ -469,3 +469,21 @@ def test_reopening_a_prints_address_leads_back_to_its_form(client):
     assert response.headers["location"] == "/personalise/en/ketamine-aftercare?edition=large-print&paper=a4"
     form = client.get(response.headers["location"])
     assert form.status_code == 200 and "Method Not Allowed" not in form.text
+
+
+@pytest.mark.parametrize("make", ["text", "folder"])
+def test_a_print_log_that_is_not_one_is_a_clear_error_at_start(tmp_path, make):
+    project = copy_project(tmp_path / "project")
+    target = project / "notes.txt"
+    if make == "text":
+        target.write_text("a shopping list, not a database\n" * 100)
+    else:
+        target.mkdir()
+    config = project / "handouts.toml"
+    text = config.read_text().replace('print_log = ".handouts/print-log.sqlite3"', 'print_log = "notes.txt"')
+    config.write_text(text)
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("print_log"))
+    with pytest.raises(HandoutsError) as caught:
+        create_app(project, watch=False)
+    assert f"handouts.toml:{line}: print_log: cannot keep the print log in" in caught.value.message
+    assert "expected an SQLite file of Handouts' print log" in caught.value.message

@@ -30,12 +30,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..config import PAPERS
-from ..errors import InputError
+from ..config import CONFIG_FILE, PAPERS
+from ..errors import ConfigError, InputError
 from ..pipeline import PageBudgetError, PERSONAL_LIMITS, PersonalFieldError, UnknownSheet, render_sheet
 from ..render import Personal
 from . import security
-from .printlog import PrintLog
+from .printlog import PrintLog, PrintLogError
 from .sheets import PREVIEW_SCALE, THUMB_SCALE, Sheets
 
 HERE = Path(__file__).parent
@@ -72,7 +72,13 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
     With ``watch``, a change to any file a sheet is made from refreshes what the app shows."""
     sheets = Sheets(root)
     project = sheets.require_project()
-    log = PrintLog(project.root / project.config.server.print_log)
+    try:
+        log = PrintLog(project.root / project.config.server.print_log)
+    except PrintLogError as error:
+        config = project.root / CONFIG_FILE
+        line = next((number for number, text in enumerate(config.read_text(encoding="utf-8").splitlines(), 1)
+                     if re.match(r"\s*print_log\s*=", text)), None)
+        raise ConfigError(config, f"print_log: {error}", line) from None
     pages = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                                undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     gate = security.AccessCode(access_code) if access_code else None

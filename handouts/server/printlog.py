@@ -30,6 +30,10 @@ CREATE TABLE IF NOT EXISTS prints (
 COLUMNS = ("printed_at", "sheet", "lang", "edition", "paper", "version", "status", "personalised")
 
 
+class PrintLogError(Exception):
+    """The print log cannot be opened or created where handouts.toml says."""
+
+
 @dataclass(frozen=True)
 class Print:
     printed_at: str
@@ -48,9 +52,14 @@ class PrintLog:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute(SCHEMA)
+        except (OSError, sqlite3.Error) as error:  # a file of something else, a folder, no room
+            raise PrintLogError(f"cannot keep the print log in {self.path}: {error}; expected an "
+                                f"SQLite file of Handouts' print log, or no file (set print_log in "
+                                f"the [server] table of handouts.toml)") from None
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)
