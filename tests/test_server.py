@@ -369,34 +369,73 @@ def test_event_stream_ends_quietly_when_nothing_changes(client, monkeypatch):
 
 @pytest.fixture(scope="module")
 def guarded(project):
-    with TestClient(create_app(project, access_code="bluebird-42", watch=False,
+    with TestClient(create_app(project, access_code="bluebird-42-sunrise", watch=False,
                                hosts=security.allowed_hosts("192.0.2.10")),
                     base_url="http://192.0.2.10:8000") as client:
         yield client
 
 
 def test_without_the_code_every_path_gets_the_same_401(guarded, monkeypatch):
-    monkeypatch.setattr(server_app, "WRONG_CODE_DELAY", 0)
+    monkeypatch.setattr(security, "TRY_INTERVAL", 0)
     pages = [guarded.get(url) for url in ("/", "/log.csv", "/preview/en/ketamine-aftercare",
                                           "/preview/en/no-such-sheet", "/nowhere")]
     assert {page.status_code for page in pages} == {401}
     assert len({page.text for page in pages}) == 1
     assert "Enter the access code" in pages[0].text and "ketamine" not in pages[0].text
     assert guarded.post(SHEET, data={"patient": "x"}).status_code == 401
-    wrong = guarded.post("/access", data={"code": "bluebird-41"}, follow_redirects=False)
+    wrong = guarded.post("/access", data={"code": "bluebird-41-sunrise"}, follow_redirects=False)
     assert wrong.status_code == 401 and "That code is not right" in wrong.text
     guarded.cookies.set("handouts_access", "forged.cookie.value")
     assert guarded.get("/").status_code == 401
 
 
-def test_the_right_code_signs_the_browser_in(guarded):
+def test_the_right_code_signs_the_browser_in(guarded, monkeypatch):
+    monkeypatch.setattr(security, "TRY_INTERVAL", 0)
     guarded.cookies.clear()
-    response = guarded.post("/access", data={"code": "bluebird-42"}, follow_redirects=False)
+    response = guarded.post("/access", data={"code": "bluebird-42-sunrise"}, follow_redirects=False)
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    # A random token, not derived from the code: nothing in it leads back to the code.
+    token = guarded.cookies.get(security.COOKIE)
+    assert len(token) >= 40 and "bluebird" not in token
     assert guarded.get("/").status_code == 200
     guarded.cookies.clear()
+
+
+def guarded_app(project, code="bluebird-42-sunrise"):
+    return TestClient(create_app(project, access_code=code, watch=False,
+                                 hosts=security.allowed_hosts("192.0.2.10")),
+                      base_url="http://192.0.2.10:8000")
+
+
+def test_tries_are_limited_for_every_browser_together(project):
+    """A burst of guesses from many browsers is answered one per second, not checked."""
+    with guarded_app(project) as client:
+        answers = [client.post("/access", data={"code": f"guess-number-{n:04}"}) for n in range(20)]
+    assert answers[0].status_code == 401
+    assert [answer.status_code for answer in answers[1:]].count(429) >= 18
+    assert "Please wait a moment" in answers[1].text
+
+
+def test_ten_wrong_codes_lock_the_sign_in_and_say_so(project, monkeypatch, caplog):
+    monkeypatch.setattr(security, "TRY_INTERVAL", 0)
+    with guarded_app(project) as client, caplog.at_level("WARNING", logger="handouts.server.requests"):
+        for n in range(security.LOCKOUT_AFTER - 1):
+            assert client.post("/access", data={"code": f"guess-number-{n:04}"}).status_code == 401
+        assert client.post("/access", data={"code": "guess-number-last"}).status_code == 401
+        locked = client.post("/access", data={"code": "bluebird-42-sunrise"}, follow_redirects=False)
+    assert locked.status_code == 429 and "signing in is paused for 15 minutes" in locked.text
+    assert "10 wrong tries in a row; sign-in is locked for 15 minutes" in caplog.text
+
+
+@pytest.mark.parametrize("code, ok", [("a" * 11, False), (" " * 12, False), ("a" * 12, True)])
+def test_an_access_code_has_at_least_12_characters(project, code, ok):
+    if ok:
+        assert create_app(project, access_code=code, watch=False)
+    else:
+        with pytest.raises(HandoutsError, match="the access code must be at least 12 characters"):
+            create_app(project, access_code=code, watch=False)
 
 
 # --- serve and watch from the command line ----------------------------------------------------

@@ -31,7 +31,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..config import CONFIG_FILE, PAPERS
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, HandoutsError, InputError
 from ..pipeline import PageBudgetError, PERSONAL_LIMITS, PersonalFieldError, UnknownSheet, render_sheet
 from ..render import Personal
 from . import security
@@ -45,7 +45,6 @@ MAX_BODY = 16 * 1024
 #: two at a time the first of twenty waiting prints is done in a tenth of the time, not last.
 PRINTS_AT_ONCE = 2
 #: A wrong access code is answered this late (seconds), to slow down guessing.
-WRONG_CODE_DELAY = 1.0
 #: How long a live preview's event stream waits for a change before the browser reconnects.
 EVENT_WAIT_SECONDS = 25
 PAPER_NAMES = {"letter": "US Letter", "a4": "A4"}
@@ -81,6 +80,8 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
         raise ConfigError(config, f"print_log: {error}", line) from None
     pages = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                                undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    if access_code and (problem := security.code_problem(access_code)):
+        raise HandoutsError(problem)
     gate = security.AccessCode(access_code) if access_code else None
     printing = asyncio.Semaphore(PRINTS_AT_ONCE)
 
@@ -278,13 +279,14 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
     async def give_code(request: Request):
         same_origin(request)
         form = await read_form(request)
-        if gate and gate.matches(form.get("code", "")):
+        outcome = gate.attempt(form.get("code", "")) if gate else "wrong"
+        if outcome == "admitted":
             response = RedirectResponse("/", status_code=303)
-            response.set_cookie(security.COOKIE, gate.cookie(), max_age=security.COOKIE_DAYS * 86400,
+            response.set_cookie(security.COOKIE, gate.new_session(), max_age=security.COOKIE_DAYS * 86400,
                                 httponly=True, samesite="strict")
             return response
-        await asyncio.sleep(WRONG_CODE_DELAY)
-        return page(request, "access.html", status=401, wrong=True)
+        return page(request, "access.html", status=429 if outcome in ("wait", "locked") else 401,
+                    outcome=outcome)
 
     async def problem(request: Request, error: Problem):
         return page(request, "problem.html", status=error.status, problem=error)
@@ -347,7 +349,7 @@ class AccessGate:
         if (self.gate.admits(request.cookies.get(security.COOKIE)) or path.startswith(security.STATIC_PREFIX)
                 or (path == "/access" and scope["method"] == "POST")):
             return await self.app(scope, receive, send)
-        response = self.page(request, "access.html", status=401, wrong=False)
+        response = self.page(request, "access.html", status=401, outcome=None)
         await response(scope, receive, send)
 
 

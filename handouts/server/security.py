@@ -4,9 +4,9 @@
   own scripts, styles and images (no inline script at all), no framing, no MIME sniffing, no
   referrer, and ``Cache-Control: no-store`` on everything but the app's static files.
 - The access code: served beyond this computer, the app answers nothing but its sign-in page
-  until the browser shows a cookie signed with a key derived from the code (itsdangerous). A
+  until the browser shows the random session token it got for the code (see AccessCode). A
   wrong or missing cookie gets the same 401 page on every path, so it tells nothing of what
-  exists. Changing the code signs every browser out.
+  exists. Restarting the server signs every browser out.
 - The Host header must name an address the server was started for, so that a web page whose
   name is re-pointed at this computer (DNS rebinding) is refused; a form must be posted from
   the app's own page (``Origin``, see app.same_origin).
@@ -15,12 +15,11 @@
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
+import secrets
+import threading
 import time
-
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 logger = logging.getLogger("handouts.server.requests")
 
@@ -89,27 +88,70 @@ class RequestLog:
                         (time.perf_counter() - started) * 1000)
 
 
+#: The shortest access code: a short code falls to guessing.
+MIN_CODE_LENGTH = 12
+#: One try of the code per this many seconds, for every browser together.
+TRY_INTERVAL = 1.0
+#: After this many wrong tries in a row, no try is taken for LOCKOUT_SECONDS.
+LOCKOUT_AFTER = 10
+LOCKOUT_SECONDS = 15 * 60
+
+
+def code_problem(code: str) -> str | None:
+    """What is wrong with an access code, or None."""
+    if len(code.strip()) < MIN_CODE_LENGTH:
+        return (f"the access code must be at least {MIN_CODE_LENGTH} characters (a shorter one falls "
+                f"to guessing), found {len(code.strip())}; set a longer HANDOUTS_ACCESS_CODE or "
+                f"[server] access_code")
+    return None
+
+
 class AccessCode:
-    """Signs and checks the cookie that says a browser once gave the right code."""
+    """The access code, and the browsers that gave it.
+
+    Tries are rate-limited for all browsers together (one per TRY_INTERVAL, however many come
+    at once), and LOCKOUT_AFTER wrong tries in a row lock the sign-in for LOCKOUT_SECONDS, with
+    a line in the server's output. A browser that gave the code gets a random session token,
+    kept here: the cookie says nothing about the code, so a sniffed cookie cannot be turned
+    back into it. Sessions end when the server stops."""
 
     def __init__(self, code: str):
         self.code = code
-        key = hmac.new(code.encode(), b"handouts access cookie", hashlib.sha256).hexdigest()
-        self.serializer = URLSafeTimedSerializer(key, salt="handouts-access")
+        self.sessions: dict[str, float] = {}  # token -> when it expires (time.monotonic)
+        self.wrong, self.next_try, self.locked_until = 0, 0.0, 0.0
+        self.lock = threading.Lock()
 
-    def matches(self, given: str) -> bool:
-        return hmac.compare_digest(given.encode(), self.code.encode())
+    def attempt(self, given: str) -> str:
+        """'admitted', 'wrong', 'wait' (another try came less than a try interval ago) or
+        'locked'."""
+        with self.lock:
+            now = time.monotonic()
+            if now < self.locked_until:
+                return "locked"
+            if now < self.next_try:
+                return "wait"
+            self.next_try = now + TRY_INTERVAL
+            if hmac.compare_digest(given.encode(), self.code.encode()):
+                self.wrong = 0
+                return "admitted"
+            self.wrong += 1
+            if self.wrong >= LOCKOUT_AFTER:
+                self.wrong, self.locked_until = 0, now + LOCKOUT_SECONDS
+                logger.warning("access code: %d wrong tries in a row; sign-in is locked for %d "
+                               "minutes", LOCKOUT_AFTER, LOCKOUT_SECONDS // 60)
+            return "wrong"
 
-    def cookie(self) -> str:
-        return self.serializer.dumps("ok")
+    def new_session(self) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.lock:
+            now = time.monotonic()
+            self.sessions = {t: end for t, end in self.sessions.items() if end > now}
+            self.sessions[token] = now + COOKIE_DAYS * 86400
+        return token
 
     def admits(self, cookie: str | None) -> bool:
-        if not cookie:
-            return False
-        try:
-            return self.serializer.loads(cookie, max_age=COOKIE_DAYS * 86400) == "ok"
-        except BadSignature:
-            return False
+        expires = self.sessions.get(cookie or "")
+        return expires is not None and expires > time.monotonic()
 
 
 def is_loopback(host: str) -> bool:
