@@ -100,6 +100,10 @@ def test_catalogue_filters_as_you_type_and_passes_axe(page, server, shots):
     assert page.locator(".sheet:visible").count() == 1
     assert page.locator(".sheet:visible h2").inner_text() == "After your ketamine treatment"
     assert page.locator("#filter-count").inner_text() == "1 of 2 sheets"
+    page.get_by_label("Find a sheet").fill("DESPUES español")  # accents and case aside
+    assert page.locator("#filter-count").inner_text() == "1 of 2 sheets"
+    page.get_by_label("Find a sheet").fill("large print")
+    assert page.locator("#filter-count").inner_text() == "2 of 2 sheets"
     page.get_by_label("Find a sheet").fill("nothing like this")
     assert page.locator("#no-match").is_visible()
     # Keyboard: the skip link comes first, and focus is visible.

@@ -73,6 +73,13 @@ def test_catalogue_filter_works_without_javascript(client):
     assert [(("aftercare" in search), bool(flag)) for search, flag in hidden] == [(True, False), (False, True)]
 
 
+@pytest.mark.parametrize("query, shown", [("spanish", 2), ("español", 2), ("espanol", 2), ("LARGE print", 2),
+                                          ("despues", 1), ("después de", 1), ("qué esperar", 1),
+                                          ("after spanish", 1), ("french", 0)])
+def test_the_search_knows_languages_print_sizes_and_ignores_accents(client, query, shown):
+    assert f"{shown} of 2 sheets" in client.get("/", params={"q": query}).text
+
+
 def test_thumbnail_is_the_first_page_as_png(client):
     response = client.get("/thumb/en/ketamine-aftercare.png")
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"

@@ -119,9 +119,10 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
         query = request.query_params.get("q", "").strip()
         cards, errors = await run_in_threadpool(sheets.catalogue)
         config = sheets.project.config
+        words = folded(query).split()
         for card in cards:
-            card["search"] = " ".join([card["slug"], *(f"{h.title} {h.summary}" for h in card["versions"])]).casefold()
-            card["hidden"] = bool(query) and query.casefold() not in card["search"]
+            card["search"] = search_text(card, config.editions)
+            card["hidden"] = not all(word in card["search"] for word in words)
         shown = sum(not card["hidden"] for card in cards)
         return page(request, "catalogue.html", cards=cards, errors=errors, query=query, shown=shown,
                     language_name=language_name, **choices("standard", config.paper))
@@ -424,6 +425,24 @@ def same_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin and (origin == "null" or urllib.parse.urlsplit(origin).netloc != request.headers.get("host")):
         raise Problem(403, "Please use this app's own page", "The form came from another web site.")
+
+
+def search_text(card: dict, editions) -> str:
+    """What the catalogue's search looks in: the slug, titles and summaries, the language names
+    in English and in their own language, and the print sizes, without case or accents (so that
+    "despues", "español" and "large print" all find their sheets)."""
+    parts = [card["slug"], *(f"{h.title} {h.summary} {h.lang} {language_name(h.lang)}"
+                             for h in card["versions"])]
+    parts += [f"{edition} {edition_name(edition)}" for edition in editions]
+    return folded(" ".join(parts))
+
+
+def folded(text: str) -> str:
+    """Lower case, without accents: how the search compares words (app.js does the same)."""
+    import unicodedata
+
+    return "".join(char for char in unicodedata.normalize("NFKD", text.casefold())
+                   if not unicodedata.combining(char))
 
 
 def language_name(lang: str) -> str:

@@ -9,7 +9,9 @@ function setUpFilter() {
   const count = document.getElementById("filter-count");
   const none = document.getElementById("no-match");
   box.addEventListener("input", () => {
-    const words = box.value.trim().toLocaleLowerCase().split(/\s+/).filter(Boolean);
+    // Lower case and without accents, as the server folds each card's words (app.py, folded).
+    const words = box.value.trim().toLocaleLowerCase().normalize("NFKD").replace(/\p{M}/gu, "")
+      .split(/\s+/).filter(Boolean);
     let shown = 0;
     for (const card of cards) {
       const match = words.every((word) => card.dataset.search.includes(word));
