@@ -209,6 +209,8 @@ class Bench:
                 shutil.copy2(original, lang_dir / f"sheet-{number:02d}.md")
             for original in originals:
                 original.unlink()
+        config = project / "handouts.toml"  # the packet names sheets the library renamed
+        config.write_text(re.sub(r"^packet = .*$", "packet = []", config.read_text(), flags=re.M))
         return project
 
     def library_build(self, project: Path, pdfs: int, jobs: str | None) -> Measure:
