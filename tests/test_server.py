@@ -493,7 +493,7 @@ def test_watch_rebuilds_what_changed_one_line_each(tmp_path):
     assert "Resting gives your body" in squeezed(pdf_text((project / "dist/en/ketamine-aftercare.pdf").read_bytes()))
 
 
-def wait_for(condition, seconds: float = 20) -> None:
+def wait_for(condition, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "timed out"
