@@ -169,25 +169,25 @@ def _validated(path: Path, text: str, data: dict) -> dict:
     """Check tables, keys and types against SCHEMA; fill in defaults."""
     for table, value in data.items():
         if table not in SCHEMA:
-            raise ConfigError(path, unknown_name("table", table, SCHEMA), _line_of(text, rf"\[{table}\]"))
+            raise ConfigError(path, unknown_name("table", table, SCHEMA), line_of(text, rf"\[{table}\]"))
         if not isinstance(value, dict):
-            raise ConfigError(path, f"expected a [{table}] table, found a value", _line_of(text, table))
+            raise ConfigError(path, f"expected a [{table}] table, found a value", line_of(text, table))
     tables = {}
     for table, keys in SCHEMA.items():
         given = {**DEFAULTS.get(table, {}), **data.get(table, {})}
         for key, value in given.items():
             if key not in keys:
-                raise ConfigError(path, unknown_name(f"key in [{table}]", key, keys), _line_of(text, key))
+                raise ConfigError(path, unknown_name(f"key in [{table}]", key, keys), line_of(text, key))
             if not _has_type(value, keys[key]):
                 wanted = {list: "a list of strings", str: "a string", float: "a number",
                           dict: "a table of edition = size in points, such as "
                                 "{ standard = 12, large-print = 18 }"}[keys[key]]
                 raise ConfigError(path, f"[{table}] {key}: expected {wanted}, found {value!r}",
-                                  _line_of(text, key))
+                                  line_of(text, key))
         missing = [key for key in keys if key not in given]
         if missing:
             raise ConfigError(path, f"[{table}] is missing {', '.join(missing)}",
-                              _line_of(text, rf"\[{table}\]"))
+                              line_of(text, rf"\[{table}\]"))
         tables[table] = given
     return tables
 
@@ -212,49 +212,49 @@ def _check_values(path: Path, text: str, tables: dict) -> None:
         for key, value in tables[table].items():
             if len(value) > MAX_LENGTHS[key]:
                 raise ConfigError(path, f"[{table}] {key}: expected at most {MAX_LENGTHS[key]} "
-                                        f"characters, found {len(value)}", _line_of(text, key))
+                                        f"characters, found {len(value)}", line_of(text, key))
     for table, key, example in (("clinic", "phone", "(480) 555-0142"), ("emergency", "emergency", "911"),
                                 ("emergency", "crisis", "988")):
         number = tables[table][key]
         if not PHONE.match(number) or sum(char.isdigit() for char in number) < 3:
             raise ConfigError(path, f"[{table}] {key}: expected a phone number that every sheet can "
                                     f"print, such as \"{example}\", found {sandbox.excerpt(number, 30)!r}",
-                              _line_of(text, key))
+                              line_of(text, key))
     paper, logo = tables["build"]["paper"], tables["clinic"]["logo"]
     if paper not in PAPERS:
-        raise ConfigError(path, unknown_name("paper", paper, PAPERS), _line_of(text, "paper"))
+        raise ConfigError(path, unknown_name("paper", paper, PAPERS), line_of(text, "paper"))
     try:
         sandbox.resolve(root, logo)
     except sandbox.SandboxViolation as violation:
         raise ConfigError(path, f"logo: expected an image file in assets/; {violation}",
-                          _line_of(text, "logo")) from None
+                          line_of(text, "logo")) from None
     if not tables["build"]["languages"]:
         raise ConfigError(path, "languages: expected at least one, such as [\"en\"]",
-                          _line_of(text, "languages"))
+                          line_of(text, "languages"))
     for lang in tables["build"]["languages"]:
         if problem := _language_problem(lang):
             raise ConfigError(path, f"languages: expected a language code such as \"en\" or "
                                     f"\"es\", found {sandbox.excerpt(lang, 20)!r} ({problem})",
-                              _line_of(text, "languages"))
+                              line_of(text, "languages"))
     if not tables["build"]["editions"]:
         raise ConfigError(path, "editions: expected at least one, such as [\"standard\"]; with none, "
-                                "a build prints nothing", _line_of(text, "editions"))
+                                "a build prints nothing", line_of(text, "editions"))
     for key in ("print_seconds", "print_megabytes"):
         if tables["build"][key] <= 0:
             raise ConfigError(path, f"[build] {key}: expected a number above 0, found "
-                                    f"{tables['build'][key]!r}", _line_of(text, key))
+                                    f"{tables['build'][key]!r}", line_of(text, key))
     for key in SIZE_TABLES:
         for edition in tables["check"][key]:
             if edition not in tables["build"]["editions"] and edition not in DEFAULTS["check"][key]:
                 raise ConfigError(path, f"[check] {key}: {unknown_name('edition', edition, tables['build']['editions'])}",
-                                  _line_of(text, key))
+                                  line_of(text, key))
     for edition in tables["build"]["editions"]:
         if not re.match(r"^[a-z0-9]+(-[a-z0-9]+)*$", edition):
             raise ConfigError(path, f"editions: expected names such as \"large-print\", found "
-                                    f"{sandbox.excerpt(edition, 20)!r}", _line_of(text, "editions"))
+                                    f"{sandbox.excerpt(edition, 20)!r}", line_of(text, "editions"))
         if edition != "standard" and not (root / "styles" / "editions" / f"{edition}.css").is_file():
             raise ConfigError(path, f"edition {edition!r}: expected styles/editions/{edition}.css",
-                              _line_of(text, "editions"))
+                              line_of(text, "editions"))
     _check_packet(path, text, tables)
 
 
@@ -268,7 +268,7 @@ def _check_packet(path: Path, text: str, tables: dict) -> None:
             known = sorted(sheet.stem for sheet in folder.glob("*.md"))
             raise ConfigError(path, f"packet: expected sheets of content/{source}/, found "
                                     f"{sandbox.excerpt(name, 40)!r}, which is not one; the sheets "
-                                    f"there are: {', '.join(known) or 'none yet'}", _line_of(text, "packet"))
+                                    f"there are: {', '.join(known) or 'none yet'}", line_of(text, "packet"))
 
 
 def _language_problem(lang: str) -> str | None:
@@ -292,8 +292,8 @@ def _release(root: Path) -> str:
         return version("handouts")
 
 
-def _line_of(text: str, key: str) -> int | None:
-    """The first line that defines ``key`` (a regex); tomllib keeps no positions."""
+def line_of(text: str, key: str) -> int | None:
+    """The first line of a TOML text that defines ``key`` (a regex); tomllib keeps no positions."""
     pattern = re.compile(rf"^\s*{key}\s*(=|$)" if not key.startswith(r"\[") else rf"^\s*{key}")
     for number, line in enumerate(text.splitlines(), start=1):
         if pattern.search(line):

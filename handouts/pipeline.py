@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import content, output, render, sandbox, workers
-from .config import CONFIG_FILE, PAPER_POINTS, PAPERS, Project
+from .config import CONFIG_FILE, PAPER_POINTS, PAPERS, Project, line_of
 from .content import Handout
 from .errors import (BuildError, ConfigError, ContentError, HandoutsError, InputError, display_path,
                      unknown_name)
@@ -352,8 +352,7 @@ def _key_line(path: Path, key: str) -> int | None:
         text = sandbox.read_file(path.parent, path, 1024 * 1024).decode("utf-8", "replace")
     except sandbox.UnreadableFile:
         return None
-    return next((number for number, line in enumerate(text.splitlines(), start=1)
-                 if re.match(rf"\s*{re.escape(key)}\s*=", line)), None)
+    return line_of(text, re.escape(key))
 
 
 def blame_fault(project: Project, job: Job, printed, fault) -> tuple[Path, int | None, str]:

@@ -12,7 +12,7 @@ import markdown
 import page
 import pytest
 
-from conftest import FIXTURES, ROOT, copy_project, page_objects, reading_text, run, tagged_text
+from conftest import FIXTURES, ROOT, english_project, page_objects, reading_text, run, tagged_text
 from handouts import pipeline
 from handouts.config import load_project
 from handouts.content import load_handout
@@ -33,18 +33,14 @@ MADE_CLASSES = {"admonition", "admonition-title", "task-list", "task-list-item",
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """The project, English only, for sheets written by the tests (none is printed)."""
-    target = copy_project(tmp_path_factory.mktemp("authors") / "project")
-    config = target / "handouts.toml"
-    config.write_text(config.read_text().replace('languages = ["en", "es"]', 'languages = ["en"]'))
+    target = english_project(tmp_path_factory.mktemp("authors") / "project")
     return target
 
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory) -> Path:
     """The two fixture sheets, built strictly in English in both editions."""
-    target = copy_project(tmp_path_factory.mktemp("printed") / "project")
-    config = target / "handouts.toml"
-    config.write_text(config.read_text().replace('languages = ["en", "es"]', 'languages = ["en"]'))
+    target = english_project(tmp_path_factory.mktemp("printed") / "project")
     for sheet in SHEETS:
         shutil.copyfile(FIXTURES / "content" / f"{sheet}.md", target / "content/en" / f"{sheet}.md")
     result = run("-C", target, "build", *SHEETS, "--strict")

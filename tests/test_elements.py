@@ -12,7 +12,7 @@ import page
 import pikepdf
 import pytest
 
-from conftest import FIXTURES, copy_project, page_objects, reading_text, run, tagged_text
+from conftest import FIXTURES, english_project, page_objects, reading_text, run, tagged_text
 from handouts.render import MARKDOWN_EXTENSIONS
 
 SHEETS = ["every-element", "long-table"]
@@ -23,9 +23,7 @@ EVERY = [name for name in PDFS if "every-element" in name]
 @pytest.fixture(scope="session")
 def elements(tmp_path_factory):
     """The two fixture sheets, built strictly in English in both editions."""
-    project = copy_project(tmp_path_factory.mktemp("elements") / "project")
-    config = project / "handouts.toml"
-    config.write_text(config.read_text().replace('languages = ["en", "es"]', 'languages = ["en"]'))
+    project = english_project(tmp_path_factory.mktemp("elements") / "project")
     for sheet in SHEETS:
         shutil.copyfile(FIXTURES / "content" / f"{sheet}.md", project / "content/en" / f"{sheet}.md")
     out = project / "dist"

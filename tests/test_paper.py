@@ -3,11 +3,12 @@ patient sees on the printed page (rendered by PDFium), in both editions."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, run
+from conftest import english_project, run
 from handouts.config import load_project
 from handouts.errors import InputError
 from handouts.pipeline import PersonalFieldError, render_sheet
@@ -17,15 +18,12 @@ from handouts.render import Personal
 @pytest.fixture(scope="module")
 def english(tmp_path_factory) -> Path:
     """The project in English only, both editions: a clean copy each test changes a file of."""
-    project = copy_project(tmp_path_factory.mktemp("paper") / "project")
-    config = project / "handouts.toml"
-    config.write_text(config.read_text().replace('languages = ["en", "es"]', 'languages = ["en"]'))
+    project = english_project(tmp_path_factory.mktemp("paper") / "project")
     return project
 
 
 @pytest.fixture
 def sheet(english, tmp_path) -> Path:
-    import shutil
     target = tmp_path / "project"
     shutil.copytree(english, target)
     return target

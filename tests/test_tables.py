@@ -22,7 +22,7 @@ import pikepdf
 import pytest
 from weasyprint.formatting_structure import boxes
 
-from conftest import FIXTURES, copy_project, structure
+from conftest import FIXTURES, english_project, structure
 from handouts import pipeline
 from handouts.config import load_project
 from handouts.content import load_handout
@@ -73,9 +73,7 @@ class Printed:
 def prints(tmp_path_factory) -> dict[tuple[str, str], Printed]:
     """The sheet through the render gate, strictly, in each edition on each paper."""
     folder = tmp_path_factory.mktemp("tables")
-    root = copy_project(folder / "project")
-    config = root / "handouts.toml"
-    config.write_text(config.read_text().replace('languages = ["en", "es"]', 'languages = ["en"]'))
+    root = english_project(folder / "project")
     (root / "content/en/wide-tables.md").write_bytes(SOURCE.read_bytes())
     project = load_project(root)
     result = {}

@@ -30,7 +30,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..config import CONFIG_FILE, PAPERS
+from ..config import CONFIG_FILE, PAPERS, line_of
 from ..errors import ConfigError, HandoutsError, InputError
 from ..pipeline import PageBudgetError, PERSONAL_LIMITS, PersonalFieldError, UnknownSheet, render_sheet
 from ..render import Personal
@@ -75,9 +75,8 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
         log = PrintLog(project.root / project.config.server.print_log)
     except PrintLogError as error:
         config = project.root / CONFIG_FILE
-        line = next((number for number, text in enumerate(config.read_text(encoding="utf-8").splitlines(), 1)
-                     if re.match(r"\s*print_log\s*=", text)), None)
-        raise ConfigError(config, f"print_log: {error}", line) from None
+        raise ConfigError(config, f"print_log: {error}",
+                          line_of(config.read_text(encoding="utf-8"), "print_log")) from None
     pages = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                                undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     if access_code and (problem := security.code_problem(access_code)):
