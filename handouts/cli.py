@@ -80,11 +80,14 @@ def main(ctx: click.Context, root: Path) -> None:
 def build(options: Options, slugs, out, paper, editions, languages, release, allow_drafts, strict,
           force, jobs, html_dir) -> None:
     """Build every handout (or the SLUGs named) in every language and edition."""
-    from . import pipeline  # imports WeasyPrint: only the commands that print pay for it
-
     if release:
         _refuse_narrowing(slugs=slugs, languages=languages, editions=editions, paper=paper)
     project = load_project(options.root)
+    if not html_dir:
+        from . import workers  # the printing worker starts while the content is read
+        workers.warm_up(project.config.print_megabytes)
+    from . import pipeline
+
     if paper and paper not in PAPERS:
         raise HandoutsError(f"--paper: {unknown_name('paper', paper, PAPERS)}")
     for edition in editions:

@@ -106,31 +106,39 @@ def _read_page(page: pikepdf.Page) -> _Page:
     """The page's operators, and each marked-content sequence's place and first baseline."""
     result = _Page(page, [[list(i.operands), i.operator] for i in pikepdf.parse_content_stream(page)])
     open_sequences: list[int | None] = []  # MCID (or None for BMC / no MCID) per nesting level
-    font = None
-    for index, (operands, operator) in enumerate(result.instructions):
-        if operator in (BDC, BMC):
+    font = marked = None  # the current font; the innermost open sequence with an MCID
+    # Operators compared by name: a page has hundreds, and a string compares faster than an
+    # Operator, which calls into the PDF library.
+    for index, name in enumerate(str(operator) for _, operator in result.instructions):
+        operands = result.instructions[index][0]
+        if name in ("BDC", "BMC"):
             mcid = None
-            if operator == BDC and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
+            if name == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
                 mcid = int(operands[1].MCID)
                 result.marked[mcid] = _Marked(begin=index, end=index)
             open_sequences.append(mcid)
-        elif operator == EMC and open_sequences:
+            marked = _innermost(result, open_sequences)
+        elif name == "EMC" and open_sequences:
             mcid = open_sequences.pop()
             if mcid is not None:
                 result.marked[mcid].end = index
-        elif operator == Tf:
+            marked = _innermost(result, open_sequences)
+        elif name == "Tf":
             font = operands[0]
-        current = next((m for m in reversed(open_sequences) if m is not None), None)
-        if current is None:
+            if marked is not None and not marked.size:
+                marked.size = float(operands[1])
+        elif marked is None:
             continue
-        marked = result.marked[current]
-        if operator == Tm and marked.y is None:
+        elif name == "Tm" and marked.y is None:
             marked.y = float(operands[5])
-        elif operator == Tf and not marked.size:
-            marked.size = float(operands[1])
-        elif operator in (TJ, Tj):
+        elif name in ("TJ", "Tj"):
             marked.last_show, marked.last_font = index, font
     return result
+
+
+def _innermost(page: _Page, open_sequences: list[int | None]) -> _Marked | None:
+    mcid = next((m for m in reversed(open_sequences) if m is not None), None)
+    return None if mcid is None else page.marked[mcid]
 
 
 def _kids(element) -> list:

@@ -65,6 +65,14 @@ def reserve(count: int, megabytes: int) -> None:
     _pool_for(megabytes).grow(count)
 
 
+def warm_up(megabytes: int) -> None:
+    """Start the forkserver and a first worker now, in the background: the forkserver loads
+    WeasyPrint (about a second) while the caller is still loading its own modules and reading
+    the content, instead of after. A no-op when a worker with this cap already exists."""
+    pool = _pool_for(megabytes)
+    threading.Thread(target=pool.start_first, daemon=True, name="handouts-warm-up").start()
+
+
 def loading(path: str) -> None:
     """Called inside a worker as a print loads a file: the deadline's message names it."""
     if _CONNECTION is not None:
@@ -111,6 +119,19 @@ class _Pool:
         except BaseException:
             self.give_back(None)
             raise
+
+    def start_first(self) -> None:
+        """Start one worker and leave it idle, unless one was started already. A failure is
+        left for the first ``call`` to meet and report."""
+        with self.changed:
+            if self.started:
+                return
+            self.started += 1
+        try:
+            worker = _Worker(self.megabytes)
+        except BaseException:
+            worker = None
+        self.give_back(worker)
 
     def give_back(self, worker: _Worker | None) -> None:
         with self.changed:

@@ -80,6 +80,22 @@ def test_a_killed_build_leaves_no_worker_behind(small_project):
     assert not alive
 
 
+def test_a_worker_warmed_up_in_the_background_serves_the_first_print():
+    from handouts import workers
+
+    megabytes = 397  # a pool of its own
+    pool = workers._pool_for(megabytes)
+    workers.warm_up(megabytes)
+    workers.warm_up(megabytes)  # a second warm-up starts nothing more
+    deadline = time.monotonic() + 60
+    while not pool.idle and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pool.idle, "no worker was started in the background"
+    warm = pool.idle[0].process.pid
+    assert workers.call(workers.Limits(60, megabytes), os.getpid) == warm
+    assert pool.started == 1
+
+
 def _descendants(pid: int) -> set[int]:
     found, pending = set(), [pid]
     while pending:
