@@ -67,7 +67,8 @@ def release(project: Project, out: Path, *, allow_drafts: bool = False, strict: 
         raise ReleaseError(f"{display_path(report.folder)}: expected approved sheets to release, "
                            f"found only drafts")
     printed = {}
-    jobs_planned = pipeline.plan(handouts, project.config.paper, project.config.editions)
+    jobs_planned = pipeline.plan(handouts, project.config.paper, project.config.editions,
+                                 project.config.bilingual)
     for job, sheet, _warnings, _seconds in pipeline.printing(project, jobs_planned, strict, jobs):
         if isinstance(sheet, InputError):
             report.errors.append(sheet)
@@ -183,7 +184,7 @@ def packets_of(project: Project, printed: dict, version: str):
             "path": path, "handout": "patient-packet", "lang": lang, "edition": edition,
             "paper": members[0].job.paper, "sheets": [f"{s.job.handout.slug} {s.job.handout.version}"
                                                       for s in members],
-            "status": "draft" if any(s.job.handout.is_draft for s in members) else "approved",
+            "status": "draft" if any(s.job.status == "draft" for s in members) else "approved",
             "pages": sum(sheet.pages for sheet in members), "bytes": len(data),
             "sha256": hashlib.sha256(data).hexdigest()}
 
