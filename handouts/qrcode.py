@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 
 import segno
-from markupsafe import Markup, escape
 
 #: The code's width without its quiet zone: at least 2 cm, as print guidance for QR codes asks.
 SYMBOL_MM = 21
@@ -25,12 +24,6 @@ class SheetLink:
     url: str
     address: str  # printed beside the code: the address without https://
     image: str  # the code, as a data: URL of an SVG
-
-    @property
-    def printed_address(self) -> Markup:
-        """The address with a line-break opportunity after each slash and dot: it wraps
-        between its parts in a narrow column, not inside a word."""
-        return Markup(re.sub(r"([/.])", r"\1<wbr>", str(escape(self.address))))
 
 
 def sheet_link(pattern: str, lang: str, slug: str) -> SheetLink | None:
