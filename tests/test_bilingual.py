@@ -18,7 +18,7 @@ SHEET = "en/ketamine-aftercare-bilingual.pdf"
 
 
 def bilingual_project(root, pair='["en", "es"]', editions='["standard", "bilingual"]'):
-    text = (root / "handouts.toml").read_text()
+    text = (root / "handouts.toml").read_text().replace('bilingual = ["en", "es"]\n', "")
     text = text.replace('editions = ["standard", "large-print"]', f"editions = {editions}\nbilingual = {pair}")
     (root / "handouts.toml").write_text(text)
     return root

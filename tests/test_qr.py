@@ -24,7 +24,7 @@ MODULES = segno.make(f"https://{ADDRESS}", error="m").symbol_size(border=0)[0]
 def with_settings(root, sheet_url: str = PATTERN) -> None:
     """Give the project's handouts.toml a sheet_url and the bilingual edition."""
     config = root / "handouts.toml"
-    text = config.read_text()
+    text = config.read_text().replace('bilingual = ["en", "es"]\n', "")
     text = text.replace('logo = "assets/logo.svg"\n', f'logo = "assets/logo.svg"\nsheet_url = "{sheet_url}"\n')
     text = text.replace('editions = ["standard", "large-print"]',
                         'editions = ["standard", "large-print", "bilingual"]\nbilingual = ["en", "es"]')
