@@ -501,10 +501,16 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
 
 
 def remove_gone(project: Project, folder: output.OutputFolder) -> list[tuple[str, Path]]:
-    """Remove every PDF whose content file no longer exists. A content file that exists but
-    does not load is an error of its own, and keeps its PDF."""
+    """Remove every PDF whose content file no longer exists (for a bilingual sheet, either of
+    its two). A content file that exists but does not load is an error of its own, and keeps
+    its PDF."""
     gone = [(path, project.root / source) for path, source in sorted(folder.sources().items())
             if sandbox.file_kind(project.root / source) == "nothing"]
+    for path, entry in sorted(folder.entries.items()):
+        for lang in entry.get("languages", [])[1:]:
+            translation = project.content_dir / str(lang) / f"{entry.get('handout')}.md"
+            if path not in dict(gone) and sandbox.file_kind(translation) == "nothing":
+                gone.append((path, translation))
     folder.remove_pdfs([path for path, _source in gone])
     return gone
 

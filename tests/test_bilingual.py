@@ -3,6 +3,7 @@ its own language; its budget, name, manifest entry and draft band; [build] bilin
 from __future__ import annotations
 
 import json
+import shutil
 
 import page as page_validation
 import pdfplumber
@@ -10,7 +11,7 @@ import pikepdf
 import pytest
 
 from conftest import copy_project, reading_text, run, structure
-from handouts import config as config_module, content, pipeline, render
+from handouts import config as config_module, content, output, pipeline, render
 from handouts.config import load_project
 from handouts.errors import ConfigError, ContentError
 
@@ -181,3 +182,36 @@ def test_the_pair_is_the_original_and_one_other_configured_language(tmp_path, pa
     assert problem in error.value.detail
     key = "editions" if problem.startswith("editions") else "bilingual"
     assert error.value.line == config_module.line_of((root / "handouts.toml").read_text(), key)
+
+
+def test_a_build_of_everything_removes_it_when_the_translation_is_gone(built, tmp_path):
+    root, out = built
+    copy = tmp_path / "dist"
+    shutil.copytree(out, copy)
+    spanish = root / "content/es/ketamine-aftercare.md"
+    kept = spanish.read_text()
+    try:
+        spanish.unlink()
+        with output.opened(copy, "1.0.0") as folder:
+            removed = pipeline.remove_gone(load_project(root), folder)
+            folder.finish()
+    finally:
+        spanish.write_text(kept)
+    assert removed == [(SHEET, spanish)]
+    assert not (copy / SHEET).exists() and json.loads((copy / "manifest.json").read_text())["files"] == []
+
+
+def test_a_release_joins_the_bilingual_sheets_into_a_bilingual_packet(tmp_path):
+    root = bilingual_project(copy_project(tmp_path / "project"), editions='["bilingual"]')
+    result = run("-C", root, "build", "--release", "--allow-drafts", "--strict", "--out", root / "dist")
+    assert result.exit_code == 0, result.output
+    folder = root / "dist/release/1.2.0"
+    entries = {entry["path"]: entry for entry in json.loads((folder / "manifest.json").read_text())["files"]}
+    assert sorted(entries) == ["en/ketamine-aftercare-bilingual-1.2.0.pdf",
+                               "en/ketamine-treatment-bilingual-1.2.0.pdf",
+                               "en/patient-packet-bilingual-1.2.0.pdf"]
+    packet = entries["en/patient-packet-bilingual-1.2.0.pdf"]
+    assert (packet["edition"], packet["languages"], packet["status"]) == ("bilingual", ["en", "es"], "draft")
+    # Without --allow-drafts, the draft translations keep every bilingual sheet out.
+    again = run("-C", root, "build", "--release", "--strict", "--out", tmp_path / "other")
+    assert again.exit_code == 1 and "found only drafts" in again.output
