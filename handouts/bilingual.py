@@ -7,6 +7,7 @@ tagged PDF gives it its own ``/Lang``. A translation must keep its original's se
 """
 from __future__ import annotations
 
+import re
 from html import escape
 from html.parser import HTMLParser
 
@@ -17,6 +18,8 @@ from .errors import ContentError
 
 #: A section starts at a top-level heading of this level (``#`` in the Markdown prints as h2).
 SECTION_HEADING = "h2"
+#: A footnote's anchor or a link to one, as Python-Markdown's footnotes write them.
+FOOTNOTE_ID = re.compile(r'(\b(?:id|href)=")(#?)(fn(?:ref)?:)')
 #: Elements without an end tag: they never open a level.
 VOID = {"br", "wbr", "hr", "img", "input", "meta", "link", "col", "area", "source"}
 
@@ -30,6 +33,7 @@ def paired_body(original: Handout, original_html: str, translation: Handout,
                                              f"original: expected {_count(ours)}, as in "
                                              f"{original.path.parent.name}/{original.path.name}, "
                                              f"found {_count(theirs)}", translation.body_line)
+    theirs = [_own_footnote_ids(translation.lang, html) for html in theirs]
     pairs = [f'<section class="pair">\n{_passage(original.lang, mine)}\n'
              f'{_passage(translation.lang, yours)}\n</section>' for mine, yours in zip(ours, theirs)]
     return Markup("\n".join(pairs))
@@ -42,6 +46,12 @@ def sections(html: str) -> list[str]:
     finder.close()
     cuts = [0, *finder.starts, len(html)]
     return [html[start:end] for start, end in zip(cuts, cuts[1:]) if html[start:end].strip()]
+
+
+def _own_footnote_ids(lang: str, html: str) -> str:
+    """The translation's footnotes and their marks, renamed: both languages number theirs
+    from 1, and one page cannot hold two anchors of one name."""
+    return FOOTNOTE_ID.sub(lambda match: f"{match[1]}{match[2]}{lang}-{match[3]}", html)
 
 
 def _passage(lang: str, html: str) -> str:

@@ -3,6 +3,7 @@ its own language; its budget, name, manifest entry and draft band; [build] bilin
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import page as page_validation
@@ -11,7 +12,7 @@ import pikepdf
 import pytest
 
 from conftest import copy_project, reading_text, run, structure
-from handouts import config as config_module, content, output, pipeline, render
+from handouts import bilingual, config as config_module, content, output, pipeline, render
 from handouts.config import load_project
 from handouts.errors import ConfigError, ContentError
 
@@ -215,3 +216,22 @@ def test_a_release_joins_the_bilingual_sheets_into_a_bilingual_packet(tmp_path):
     # Without --allow-drafts, the draft translations keep every bilingual sheet out.
     again = run("-C", root, "build", "--release", "--strict", "--out", tmp_path / "other")
     assert again.exit_code == 1 and "found only drafts" in again.output
+
+
+def test_no_anchor_is_defined_twice_when_both_languages_have_footnotes(tmp_path):
+    root = bilingual_project(copy_project(tmp_path / "project"))
+    project = load_project(root)
+    original, translation = (content.load_handout(root / f"templates/specimen/{lang}/specimen.md", lang)
+                             for lang in ("en", "es"))
+    html = render.render_html(project, original, "bilingual", "letter", None, translation)
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert "fn:1" in ids and "es-fn:1" in ids and len(ids) == len(set(ids))
+    assert 'href="#es-fn:1"' in html  # the Spanish mark leads to the Spanish note
+
+
+def test_a_heading_inside_a_quote_or_call_out_does_not_start_a_section():
+    html = ("<p>Opening.</p>\n<h2>One</h2>\n<blockquote>\n<h2>Quoted</h2>\n</blockquote>\n"
+            "<p>Text<br/>more.</p>\n<h2>Two</h2>\n<p>End.</p>")
+    assert bilingual.sections(html) == [
+        "<p>Opening.</p>\n", "<h2>One</h2>\n<blockquote>\n<h2>Quoted</h2>\n</blockquote>\n<p>Text<br/>more.</p>\n",
+        "<h2>Two</h2>\n<p>End.</p>"]
