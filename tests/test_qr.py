@@ -92,10 +92,17 @@ def test_the_short_address_is_printed_beside_the_code(printed, edition):
     assert "Readthissheetonline:" in text and ADDRESS in text and "https" not in text
 
 
-def test_an_independent_validator_finds_pdf_ua_1_with_the_code(printed):
-    report = page_validation.validate_pdf(printed["standard"][0],
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_an_independent_validator_finds_pdf_ua_1_with_the_code(printed, edition):
+    report = page_validation.validate_pdf(printed[edition][0],
                                           profile=page_validation.ValidationProfile.PDF_UA_1)
     assert report.is_compliant, [(f.rule_id, f.message) for f in report.failures]
+
+
+def test_the_address_is_a_link_to_the_sheet(printed):
+    with pikepdf.open(printed["standard"][0]) as pdf:
+        targets = {str(annotation.A.URI) for annotation in pdf.pages[0].get("/Annots", [])}
+    assert targets == {f"https://{ADDRESS}"}
 
 
 def test_without_a_pattern_there_is_no_code_and_no_room_for_one(tmp_path):
