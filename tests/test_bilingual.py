@@ -106,6 +106,9 @@ def test_every_passage_is_tagged_in_its_own_language(built):
             assert langs == {lang}, (heading, langs)
     # The contact box's lines too: "Llámenos al (480) 555-0142." is read in Spanish.
     assert {lang for lang, text in blocks if text.startswith("Llámenos")} == {"es"}
+    # And the questions box's prompts, in both languages.
+    assert {lang for lang, text in blocks if "How can this help me?" in text} == {"en"}
+    assert {lang for lang, text in blocks if "¿Cómo me puede ayudar?" in " ".join(text.split())} == {"es"}
 
 
 def test_both_languages_draft_band_is_on_every_page(built):
