@@ -114,9 +114,7 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
         stylesheets=stylesheets(edition),
         logo=project.config.clinic.logo,
         personal=personal or Personal(),
-        translation=translation and Translation(
-            translation, typography.tie_strings(template_strings(project.root, translation.lang)),
-            translation.lang, written_date(translation)),
+        translation=translation_of(project, translation) if translation else None,
         is_draft=handout.is_draft or bool(translation and translation.is_draft),
         sheet_link=qrcode.sheet_link(project.config.clinic.sheet_url, handout.lang, handout.slug),
     )
@@ -131,6 +129,12 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
     except jinja2.TemplateError as error:  # undefined variables and other runtime errors
         path, line = _template_position(error, template_dir)
         raise BuildError(path, f"template error: {error.message}", line)
+
+
+def translation_of(project: Project, handout: Handout) -> Translation:
+    """What the template needs of the translation printed with its original."""
+    words = typography.tie_strings(template_strings(project.root, handout.lang))
+    return Translation(handout, words, handout.lang, written_date(handout))
 
 
 def written_date(handout: Handout) -> str:

@@ -108,6 +108,7 @@ mark_page_furniture_as_artifacts = finish_tagging
 def tag_passage_languages() -> None:
     """Give every structure element made from an HTML element with a ``lang`` attribute that
     language as its ``/Lang`` (ISO 32000-1, 14.9.2): its content and children are in it."""
+    import pydyf
     from weasyprint.formatting_structure import boxes
     from weasyprint.pdf import tags
 
@@ -122,7 +123,7 @@ def tag_passage_languages() -> None:
         lang = element.get("lang") if own else None
         for structure_element in build_box_tree(box, *args):
             if lang and "Lang" not in structure_element:
-                structure_element["Lang"] = tags.pydyf.String(lang)
+                structure_element["Lang"] = pydyf.String(lang)
             yield structure_element
 
     with_languages.tags_languages = True

@@ -3,6 +3,7 @@ measured in the PDF, tagged as a figure with alt text; and [clinic] sheet_url's 
 from __future__ import annotations
 
 import page as page_validation
+import pdfplumber
 import pikepdf
 import pypdfium2
 import pytest
@@ -139,3 +140,15 @@ def test_sheet_url_takes_a_web_address_with_slug_and_lang_only(tmp_path, pattern
     assert problem in error.value.detail
     text = (root / "handouts.toml").read_text()
     assert error.value.line == config_module.line_of(text, "sheet_url")
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_no_text_is_drawn_over_the_code(printed, edition):
+    path, _image = printed[edition]
+    with pikepdf.open(path) as pdf:
+        (figure,) = [element for element in structure(pdf) if element.S == "/Figure"]
+        x0, y0, x1, y1 = (float(value) for value in figure.A.BBox)  # from the page's top, in points
+    with pdfplumber.open(path) as pdf:
+        inside = [char["text"] for char in pdf.pages[0].chars
+                  if x0 < (char["x0"] + char["x1"]) / 2 < x1 and y0 < (char["top"] + char["bottom"]) / 2 < y1]
+    assert x1 - x0 > 2 / 2.54 * 72 and not inside
