@@ -96,8 +96,9 @@ def check_sheet(project: Project, handout: Handout, handouts: list[Handout], tod
     sheet.findings += review_findings(project, handout, today)
     sheet.findings += translation_findings(project, handout, handouts)
     sheet.findings += [_finding_of(error, "images") for error in render.images_without_alt(handout)]
-    for edition in project.config.editions:
-        job = pipeline.Job(handout, edition, project.config.paper)
+    for job in pipeline.plan([handout], project.config.paper, project.config.editions,
+                             project.config.bilingual, handouts):
+        edition = job.edition
         try:  # the build's own gate: check reports everything the build would refuse
             printed = pipeline.print_bounded(project, job, colours=True)
         except pipeline.PageBudgetError as error:

@@ -6,6 +6,7 @@ is an error with its line and the closest known name, never silently ignored.
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ PAPERS = {"letter": "letter", "a4": "A4"}
 PAPER_POINTS = {"letter": (612.0, 792.0), "a4": (595.276, 841.89)}
 #: A language is a folder name and a locale: ``es``, ``en``, ``pt-BR`` (never ``../x``).
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+#: The edition that prints a sheet and its translation together (see [build] bilingual).
+BILINGUAL = "bilingual"
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,9 @@ class Clinic:
     address: str
     web: str
     logo: str
+    # Where each sheet can be read online, as a pattern: "https://.../{lang}/{slug}". Page 1
+    # then carries a QR code to the sheet's own address; empty, no code.
+    sheet_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class Config:
     paper: str
     languages: tuple[str, ...]  # the first is the one every other translates
     editions: tuple[str, ...]
+    bilingual: tuple[str, ...] = ()  # (original, translation) that the bilingual edition pairs
     thresholds: Thresholds = Thresholds()
     server: Server = Server()
     packet: tuple[str, ...] = ()  # the sheets a release joins into one patient packet, in order
@@ -100,7 +107,7 @@ class Project:
 
 #: The longest each text of handouts.toml may be: every sheet prints them on one or two lines.
 MAX_LENGTHS = {"name": 80, "phone": 30, "address": 160, "web": 100, "logo": 200, "emergency": 20,
-               "crisis": 20, "access_code": 200, "print_log": 200}
+               "crisis": 20, "access_code": 200, "print_log": 200, "sheet_url": 100}
 #: The [check] keys that map edition names to sizes in points.
 SIZE_TABLES = ("smallest_text", "number_size")
 #: A phone number as people write it: digits, spaces, + ( ) - and dots, with at least 3 digits.
@@ -108,17 +115,18 @@ PHONE = re.compile(r"^\+?[\d\s().-]*$")
 
 # What each table may hold: key -> expected Python type.
 SCHEMA = {
-    "clinic": {"name": str, "phone": str, "address": str, "web": str, "logo": str},
+    "clinic": {"name": str, "phone": str, "address": str, "web": str, "logo": str, "sheet_url": str},
     "emergency": {"emergency": str, "crisis": str},
-    "build": {"paper": str, "languages": list, "editions": list, "print_seconds": float,
-              "print_megabytes": float},
+    "build": {"paper": str, "languages": list, "editions": list, "bilingual": list,
+              "print_seconds": float, "print_megabytes": float},
     "check": {name: dict if name in SIZE_TABLES else float for name in Thresholds.__dataclass_fields__},
     "server": {"access_code": str, "print_log": str},
     "release": {"packet": list},
 }
 DEFAULTS = {
-    "build": {"paper": "letter", "languages": ["en"], "editions": ["standard"], "print_seconds": 60,
-              "print_megabytes": 400},
+    "clinic": {"sheet_url": ""},
+    "build": {"paper": "letter", "languages": ["en"], "editions": ["standard"], "bilingual": [],
+              "print_seconds": 60, "print_megabytes": 400},
     "check": {name: getattr(Thresholds(), name) for name in Thresholds.__dataclass_fields__},
     "server": dict(vars(Server())),
     "release": {"packet": []},
@@ -156,6 +164,7 @@ def load_config(path: Path) -> Config:
         paper=build["paper"],
         languages=tuple(build["languages"]),
         editions=tuple(build["editions"]),
+        bilingual=tuple(build["bilingual"]),
         thresholds=Thresholds(**{key: {**DEFAULTS["check"][key], **value} if key in SIZE_TABLES else value
                                  for key, value in tables["check"].items()}),
         server=Server(**tables["server"]),
@@ -255,7 +264,49 @@ def _check_values(path: Path, text: str, tables: dict) -> None:
         if edition != "standard" and not (root / "styles" / "editions" / f"{edition}.css").is_file():
             raise ConfigError(path, f"edition {edition!r}: expected styles/editions/{edition}.css",
                               line_of(text, "editions"))
+    _check_bilingual(path, text, tables["build"])
+    _check_sheet_url(path, text, tables["clinic"]["sheet_url"])
     _check_packet(path, text, tables)
+
+
+def _check_bilingual(path: Path, text: str, build: dict) -> None:
+    """The bilingual edition pairs the original language with one other configured language."""
+    pair, languages = build["bilingual"], build["languages"]
+    if not pair:
+        if BILINGUAL in build["editions"]:
+            raise ConfigError(path, f"editions: the bilingual edition needs its two languages in "
+                                    f"[build], such as bilingual = [\"{languages[0]}\", \"es\"]",
+                              line_of(text, "editions"))
+        return
+    if len(pair) != 2 or pair[0] != languages[0] or pair[1] not in languages[1:]:
+        found = ", ".join(sandbox.excerpt(lang, 20) for lang in pair) or "nothing"
+        raise ConfigError(path, f"bilingual: expected the original language {languages[0]!r} and "
+                                f"one other of languages ({', '.join(languages[1:]) or 'none yet'}), "
+                                f"found {found}", line_of(text, "bilingual"))
+
+
+def _check_sheet_url(path: Path, text: str, pattern: str) -> None:
+    """A web address with {slug} (and maybe {lang}) and no other placeholder; empty is none."""
+    if not pattern:
+        return
+    line = line_of(text, "sheet_url")
+    try:
+        names = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)
+                 if name is not None]
+    except ValueError:
+        raise ConfigError(path, f"sheet_url: expected {{lang}} and {{slug}} in braces, found an unpaired "
+                                f"brace in {sandbox.excerpt(pattern, 60)!r}", line) from None
+    if other := [name for name, spec, conversion in names
+                 if name not in ("lang", "slug") or spec or conversion]:
+        raise ConfigError(path, f"sheet_url: expected only the placeholders {{lang}} and {{slug}}, "
+                                f"found {{{sandbox.excerpt(other[0], 20)}}}", line)
+    address = pattern.format(lang="en", slug="sheet")
+    if "slug" not in [name for name, _, _ in names]:
+        raise ConfigError(path, "sheet_url: expected {slug} in the address, so that each sheet's "
+                                "code opens that sheet", line)
+    if not re.match(r"^https?://[\w.-]+(:\d+)?(/[\w.~!$&'()*+,;=:@%/?-]*)?$", address, re.ASCII):
+        raise ConfigError(path, f"sheet_url: expected a web address starting https:// or http://, "
+                                f"without spaces or quotes, found {sandbox.excerpt(pattern, 60)!r}", line)
 
 
 def _check_packet(path: Path, text: str, tables: dict) -> None:

@@ -52,6 +52,7 @@ class Handout:
     review_due: date | None = None
     max_pages: int = DEFAULT_MAX_PAGES
     max_pages_large: int | None = None  # large print's budget; max_pages x 2 when not given
+    max_pages_bilingual: int | None = None  # the bilingual edition's; max_pages x 2 when not given
     key_lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
@@ -83,6 +84,7 @@ FIELDS = {
     "review_due": Field(date, False, "a date as YYYY-MM-DD"),
     "max_pages": Field(int, False, "a whole number of pages, 1 or more"),
     "max_pages_large": Field(int, False, "a whole number of pages, 1 or more"),
+    "max_pages_bilingual": Field(int, False, "a whole number of pages, 1 or more"),
 }
 
 

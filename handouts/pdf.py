@@ -28,6 +28,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import images, sandbox, tagging, workers
 
+tagging.tag_passage_languages()
+
 #: Tagged for screen readers: structure tree, /Lang, headings, lists, the title as window title.
 PDF_VARIANT = "pdf/ua-1"
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import content, output, render, sandbox, workers
-from .config import CONFIG_FILE, PAPER_POINTS, PAPERS, Project, line_of
+from .config import BILINGUAL, CONFIG_FILE, PAPER_POINTS, PAPERS, Project, line_of
 from .content import Handout
 from .errors import (BuildError, ConfigError, ContentError, HandoutsError, InputError, display_path,
                      unknown_name)
@@ -65,11 +65,19 @@ class PageBudgetError(BuildError):
 
 @dataclass(frozen=True)
 class Job:
-    """One PDF to make: a handout in one edition on one paper."""
+    """One PDF to make: a handout in one edition on one paper (the bilingual edition's with
+    its translation)."""
 
     handout: Handout
     edition: str
     paper: str
+    translation: Handout | None = None
+
+    @property
+    def status(self) -> str:
+        """A sheet printed with a draft translation is a draft too."""
+        drafts = self.handout.is_draft or bool(self.translation and self.translation.is_draft)
+        return "draft" if drafts else self.handout.status
 
     @property
     def path(self) -> str:
@@ -79,17 +87,20 @@ class Job:
 
     @property
     def page_budget(self) -> int:
-        """Standard sheets keep max_pages; larger type may take twice as many pages."""
+        """Standard sheets keep max_pages; larger type may take twice as many pages, and two
+        languages as many as the two sheets."""
         if self.edition == "standard":
             return self.handout.max_pages
         if self.edition == "large-print" and self.handout.max_pages_large:
             return self.handout.max_pages_large
+        if self.edition == BILINGUAL:  # both sheets' pages, unless the original says otherwise
+            return self.handout.max_pages_bilingual or self.handout.max_pages + self.translation.max_pages
         return self.handout.max_pages * 2
 
     @property
     def budget_key(self) -> str:
         """The front matter key that sets this job's page budget."""
-        return "max_pages_large" if self.edition == "large-print" else "max_pages"
+        return {"large-print": "max_pages_large", BILINGUAL: "max_pages_bilingual"}.get(self.edition, "max_pages")
 
     def over_budget(self, pages: int) -> str | None:
         """What to say when a printed sheet has more pages than its budget; None when it fits."""
@@ -128,12 +139,25 @@ def render_sheet(project: Project, slug: str, lang: str, edition: str = "standar
                               ("paper", paper, PAPERS)):
         if name not in known:
             raise UnknownSheet(unknown_name(what, sandbox.excerpt(str(name), 40), known))
+    translation = None
+    if edition == BILINGUAL:
+        if lang != config.bilingual[0]:
+            raise UnknownSheet(f"the bilingual edition is printed from {config.bilingual[0]!r}, "
+                               f"with {config.bilingual[1]!r}; found {sandbox.excerpt(lang, 20)!r}")
+        translation = content.load_handout(_content_file(project, slug, config.bilingual[1]),
+                                           config.bilingual[1])
+    handout = content.load_handout(_content_file(project, slug, lang), lang)
+    return print_bounded(project, Job(handout, edition, paper, translation), strict=strict,
+                         personal=personal)
+
+
+def _content_file(project: Project, slug: str, lang: str) -> Path:
+    """The content file of a sheet in one language; UnknownSheet when there is none."""
     path = project.content_dir / lang / f"{slug}.md"
     if not content.SLUG.match(slug) or sandbox.file_kind(path) == "nothing":
         known = sorted(p.stem for p in (project.content_dir / lang).glob("*.md"))
         raise UnknownSheet(unknown_name(f"{lang} handout", sandbox.excerpt(slug, 40), known))
-    return print_bounded(project, Job(content.load_handout(path, lang), edition, paper),
-                         strict=strict, personal=personal)
+    return path
 
 
 def print_bounded(project: Project, job: Job, *, strict: bool = False,
@@ -180,7 +204,7 @@ def print_sheet(project: Project, job: Job, *, strict: bool = False,
     check_personal(personal)
     refuse_broken_stylesheets(project, job.edition)
     try:
-        html = render.render_html(project, job.handout, job.edition, job.paper, personal)
+        html = render.render_html(project, job.handout, job.edition, job.paper, personal, job.translation)
         printed = pdf.print_pdf(project.root, html)
     except InputError:
         raise
@@ -451,7 +475,8 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
     started = time.perf_counter()
     report = BuildReport(out=Path(out))
     handouts, report.content_errors = load_selection(project, selection, languages)
-    planned = plan(handouts, paper or project.config.paper, editions or project.config.editions)
+    planned = plan(handouts, paper or project.config.paper, editions or project.config.editions,
+                   project.config.bilingual)
     with output.opened(report.out, project.release, on_wait) as folder:
         report.notes = folder.notes
         if not (selection or languages or editions):
@@ -476,10 +501,16 @@ def build(project: Project, selection=(), out: Path = Path("dist"), *, paper: st
 
 
 def remove_gone(project: Project, folder: output.OutputFolder) -> list[tuple[str, Path]]:
-    """Remove every PDF whose content file no longer exists. A content file that exists but
-    does not load is an error of its own, and keeps its PDF."""
+    """Remove every PDF whose content file no longer exists (for a bilingual sheet, either of
+    its two). A content file that exists but does not load is an error of its own, and keeps
+    its PDF."""
     gone = [(path, project.root / source) for path, source in sorted(folder.sources().items())
             if sandbox.file_kind(project.root / source) == "nothing"]
+    for path, entry in sorted(folder.entries.items()):
+        for lang in entry.get("languages", [])[1:]:
+            translation = project.content_dir / str(lang) / f"{entry.get('handout')}.md"
+            if path not in dict(gone) and sandbox.file_kind(translation) == "nothing":
+                gone.append((path, translation))
     folder.remove_pdfs([path for path, _source in gone])
     return gone
 
@@ -546,10 +577,11 @@ def write_html(project: Project, selection=(), out: Path = Path("dist/html"), *,
     report = BuildReport(out=Path(out))
     handouts, report.content_errors = load_selection(project, selection, languages)
     base = f'<base href="{Path(project.root).resolve().as_uri()}/">'
-    for job in plan(handouts, paper or project.config.paper, editions or project.config.editions):
+    for job in plan(handouts, paper or project.config.paper, editions or project.config.editions,
+                    project.config.bilingual):
         started = time.perf_counter()
         try:
-            html = render.render_html(project, job.handout, job.edition, job.paper)
+            html = render.render_html(project, job.handout, job.edition, job.paper, None, job.translation)
             target = report.out / (job.path.removesuffix(".pdf") + ".html")
             output.write_atomically(target, html.replace("<head>", f"<head>\n  {base}", 1).encode())
         except InputError as error:
@@ -583,17 +615,28 @@ def draft_error(project: Project, handout: Handout) -> ContentError:
                         handout.key_lines.get("status"))
 
 
-def plan(handouts: list[Handout], paper: str, editions) -> list[Job]:
-    """Every PDF to make: each handout in each edition, on one paper."""
-    return [Job(handout, edition, paper) for handout in handouts for edition in editions]
+def plan(handouts: list[Handout], paper: str, editions, pair=(), others=()) -> list[Job]:
+    """Every PDF to make: each handout in each edition, on one paper. The bilingual edition
+    is made of each sheet of the pair's original language whose translation into the pair's
+    other language is among ``handouts`` or ``others``; of no other sheet."""
+    translations = {h.slug: h for h in [*handouts, *others] if pair and h.lang == pair[1]}
+    jobs = []
+    for handout in handouts:
+        for edition in editions:
+            if edition != BILINGUAL:
+                jobs.append(Job(handout, edition, paper))
+            elif pair and handout.lang == pair[0] and handout.slug in translations:
+                jobs.append(Job(handout, edition, paper, translations[handout.slug]))
+    return jobs
 
 
 def manifest_entry(sheet: Sheet) -> dict:
     job, handout = sheet.job, sheet.job.handout
     return {"path": job.path, "handout": handout.slug, "lang": handout.lang,
             "edition": job.edition, "paper": job.paper, "version": handout.version,
-            "status": handout.status, "pages": sheet.pages, "bytes": len(sheet.data),
-            "sha256": hashlib.sha256(sheet.data).hexdigest()}
+            "status": job.status, "pages": sheet.pages, "bytes": len(sheet.data),
+            "sha256": hashlib.sha256(sheet.data).hexdigest(),
+            **({"languages": [handout.lang, job.translation.lang]} if job.translation else {})}
 
 
 class Inputs:
@@ -625,9 +668,10 @@ class Inputs:
         return handout.path.absolute().relative_to(self.project.root.absolute()).as_posix()
 
     def key(self, job: Job, strict: bool) -> str:
-        source = self.source(job.handout)
+        sources = [self.source(h) for h in (job.handout, job.translation) if h]
+        inputs = "\n".join(f"{source} {self.digest(source)}" for source in sources)
         return hashlib.sha256(f"{code_version()}\n{strict}\n{job.path}\n{job.paper}\n{self.shared}\n"
-                              f"{source} {self.digest(source)}".encode()).hexdigest()
+                              f"{inputs}".encode()).hexdigest()
 
     def up_to_date(self, folder: output.OutputFolder, job: Job, key: str) -> bool:
         cached = folder.cache.get(job.path)

@@ -63,11 +63,12 @@ def release(project: Project, out: Path, *, allow_drafts: bool = False, strict: 
     report.errors += unversioned_changes(handouts, releases, version)
     if report.errors:
         return report
-    if not handouts:
+    jobs_planned = pipeline.plan(handouts, project.config.paper, project.config.editions,
+                                 project.config.bilingual)
+    if not jobs_planned:  # a bilingual sheet needs both its languages approved
         raise ReleaseError(f"{display_path(report.folder)}: expected approved sheets to release, "
                            f"found only drafts")
     printed = {}
-    jobs_planned = pipeline.plan(handouts, project.config.paper, project.config.editions)
     for job, sheet, _warnings, _seconds in pipeline.printing(project, jobs_planned, strict, jobs):
         if isinstance(sheet, InputError):
             report.errors.append(sheet)
@@ -183,9 +184,10 @@ def packets_of(project: Project, printed: dict, version: str):
             "path": path, "handout": "patient-packet", "lang": lang, "edition": edition,
             "paper": members[0].job.paper, "sheets": [f"{s.job.handout.slug} {s.job.handout.version}"
                                                       for s in members],
-            "status": "draft" if any(s.job.handout.is_draft for s in members) else "approved",
+            "status": "draft" if any(s.job.status == "draft" for s in members) else "approved",
             "pages": sum(sheet.pages for sheet in members), "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest()}
+            "sha256": hashlib.sha256(data).hexdigest(),
+            **({"languages": [lang, members[0].job.translation.lang]} if members[0].job.translation else {})}
 
 
 def listings(version: str, files: dict[str, bytes], entries: list[dict]) -> dict[str, bytes]:

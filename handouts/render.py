@@ -23,7 +23,7 @@ from babel import Locale
 from babel.dates import format_date
 from markupsafe import Markup
 
-from . import markdown_extensions, sandbox, typography
+from . import bilingual, markdown_extensions, qrcode, sandbox, typography
 from .config import PAPERS, Clinic, Emergency, Project
 from .content import Handout
 from .errors import BuildError, ConfigError, ContentError
@@ -61,6 +61,16 @@ class Personal:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """The translation printed with its original in the bilingual edition."""
+
+    handout: Handout
+    text: dict  # its language's template strings
+    lang: str
+    updated: str
+
+
+@dataclass(frozen=True)
 class SheetContext:
     """Everything a template may use; nothing else reaches it."""
 
@@ -77,25 +87,36 @@ class SheetContext:
     stylesheets: tuple[str, ...]
     logo: str
     personal: Personal  # empty on the sheets built into dist/: they get write-in lines
+    translation: Translation | None  # the bilingual edition's second language, else None
+    is_draft: bool  # the sheet, or the translation printed with it, is not yet reviewed
+    sheet_link: qrcode.SheetLink | None  # where the sheet is online, for its QR code
 
 
 def render_html(project: Project, handout: Handout, edition: str, paper: str,
-                personal: Personal | None = None) -> str:
-    """The complete HTML document of one handout edition, ready for printing."""
+                personal: Personal | None = None, translation: Handout | None = None) -> str:
+    """The complete HTML document of one handout edition, ready for printing; with a
+    ``translation``, both languages section by section (the bilingual edition)."""
+    body = typography.tie_html(markdown_to_html(project, handout))
+    if translation:
+        body = bilingual.paired_body(handout, body, translation,
+                                     typography.tie_html(markdown_to_html(project, translation)))
     context = SheetContext(
         handout=handout,
-        body=typography.tie_html(markdown_to_html(project, handout)),
+        body=body,
         clinic=project.config.clinic,
         emergency=project.config.emergency,
         text=typography.tie_strings(template_strings(project.root, handout.lang)),
         lang=handout.lang,
         edition=edition,
         paper=PAPERS[paper],
-        updated=format_date(handout.updated, format="long", locale=Locale.parse(handout.lang, sep="-")),
+        updated=written_date(handout),
         keywords=", ".join([*handout.slug.split("-"), project.config.clinic.name]),
         stylesheets=stylesheets(edition),
         logo=project.config.clinic.logo,
         personal=personal or Personal(),
+        translation=translation_of(project, translation) if translation else None,
+        is_draft=handout.is_draft or bool(translation and translation.is_draft),
+        sheet_link=qrcode.sheet_link(project.config.clinic.sheet_url, handout.lang, handout.slug),
     )
     template_dir = project.root / "templates"
     try:
@@ -108,6 +129,17 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
     except jinja2.TemplateError as error:  # undefined variables and other runtime errors
         path, line = _template_position(error, template_dir)
         raise BuildError(path, f"template error: {error.message}", line)
+
+
+def translation_of(project: Project, handout: Handout) -> Translation:
+    """What the template needs of the translation printed with its original."""
+    words = typography.tie_strings(template_strings(project.root, handout.lang))
+    return Translation(handout, words, handout.lang, written_date(handout))
+
+
+def written_date(handout: Handout) -> str:
+    """The handout's date, written out in its own language."""
+    return format_date(handout.updated, format="long", locale=Locale.parse(handout.lang, sep="-"))
 
 
 def markdown_to_html(project: Project, handout: Handout) -> Markup:

@@ -24,22 +24,22 @@ def build_specimen(project: Project, out: Path, paper: str | None = None) -> lis
 
     config = project.config
     written = []
+    specimens = []
     for lang in config.languages:
         path = project.root / SOURCE.format(lang=lang)
         if sandbox.file_kind(path) == "nothing":  # a language without its own specimen shows the original's
             path = project.root / SOURCE.format(lang=config.source_language)
-        handout = content.load_handout(path, lang)
-        for edition in config.editions:
-            job = pipeline.Job(handout, edition, paper or config.paper)
-            sheet = pipeline.print_sheet(project, job, strict=True)
-            pdf_path = out / job.path
-            pdf_path.parent.mkdir(parents=True, exist_ok=True)
-            pdf_path.write_bytes(sheet.data)
-            written.append(pdf_path)
-            document = pypdfium2.PdfDocument(sheet.data)
-            for number in range(len(document)):
-                image = pdf_path.with_name(f"{pdf_path.stem}-page-{number + 1}.png")
-                document[number].render(scale=PAGE_DPI / 72).to_pil().save(image)
-                written.append(image)
-            document.close()
+        specimens.append(content.load_handout(path, lang))
+    for job in pipeline.plan(specimens, paper or config.paper, config.editions, config.bilingual):
+        sheet = pipeline.print_sheet(project, job, strict=True)
+        pdf_path = out / job.path
+        pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        pdf_path.write_bytes(sheet.data)
+        written.append(pdf_path)
+        document = pypdfium2.PdfDocument(sheet.data)
+        for number in range(len(document)):
+            image = pdf_path.with_name(f"{pdf_path.stem}-page-{number + 1}.png")
+            document[number].render(scale=PAGE_DPI / 72).to_pil().save(image)
+            written.append(image)
+        document.close()
     return written

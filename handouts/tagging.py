@@ -26,6 +26,11 @@ come out wrong, and this post-pass (pikepdf) puts them right:
 - **Word spaces.** A line break drops the space between two words, so the tagged text reads
   "ketaminetreatment". ISO 32000-1, 14.8.2.5 asks for an explicit space: a space glyph is added
   at the end of every line that goes on in the same block (not after a hyphen). It has no ink.
+
+One thing cannot wait for the post-pass, since the PDF no longer says which element a passage
+came from: WeasyPrint 70 writes the document's language only (the catalog's ``/Lang``), so a
+passage in another language (the bilingual edition's) would be read out with the wrong voice.
+``tag_passage_languages`` has each structure element take the ``lang`` of its HTML element.
 """
 from __future__ import annotations
 
@@ -98,6 +103,31 @@ def finish_tagging(data: bytes) -> bytes:
 
 #: The name the printing stage has called this by since it only marked page furniture.
 mark_page_furniture_as_artifacts = finish_tagging
+
+
+def tag_passage_languages() -> None:
+    """Give every structure element made from an HTML element with a ``lang`` attribute that
+    language as its ``/Lang`` (ISO 32000-1, 14.9.2): its content and children are in it."""
+    import pydyf
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.pdf import tags
+
+    build_box_tree = tags._build_box_tree
+    if getattr(build_box_tree, "tags_languages", False):
+        return
+
+    def with_languages(box, *args):
+        element = getattr(box, "element", None)
+        own = (element is not None and getattr(box, "element_tag", None) not in ("html", "body")
+               and not isinstance(box, (boxes.PageBox, boxes.MarginBox)))
+        lang = element.get("lang") if own else None
+        for structure_element in build_box_tree(box, *args):
+            if lang and "Lang" not in structure_element:
+                structure_element["Lang"] = pydyf.String(lang)
+            yield structure_element
+
+    with_languages.tags_languages = True
+    tags._build_box_tree = with_languages
 
 
 # Reading the pages.
