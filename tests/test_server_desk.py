@@ -183,3 +183,21 @@ def test_every_post_from_another_site_is_refused(client, path, headers):
 @pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "same-origin"}, {"Origin": "http://127.0.0.1:8000"}, {}])
 def test_a_post_from_the_apps_own_page_or_no_browser_prints(client, headers):
     assert client.post(SHEET, data={}, headers=headers).status_code == 200
+
+
+def test_without_a_printer_there_is_no_send_to_printer(client):
+    assert "Send to printer" not in client.get("/").text
+    assert "Send to printer" not in client.get("/personalise/en/ketamine-aftercare").text
+    assert client.post("/send/en/ketamine-aftercare", data={}).status_code == 404
+
+
+@pytest.mark.parametrize("name, ok", [("front-desk", True), ("HP_LaserJet@office", True), ("-o", False),
+                                      ("two words", False), ("a/b", False), ("x" * 128, False)])
+def test_the_printers_name_is_checked(tmp_path, name, ok):
+    project = english_project(tmp_path / "project")
+    config = project / "handouts.toml"
+    config.write_text(config.read_text().replace('printer = ""', f'printer = "{name}"'))
+    result = run("-C", project, "list")
+    assert (result.exit_code == 0) == ok, result.output
+    if not ok:
+        assert re.search(r"handouts\.toml:\d+: \[server\] printer: expected", result.output)

@@ -99,7 +99,7 @@ async def print_sheet(request: Request):
     made = await make_sheet(request)
     if isinstance(made, Response):
         return made
-    handout, edition, data = made
+    handout, edition, _paper, data = made
     filename = f"{handout.slug}-{handout.lang}{'' if edition == 'standard' else '-' + edition}.pdf"
     return Response(data, media_type="application/pdf", headers={
         "Cache-Control": "no-store", "Pragma": "no-cache",
@@ -114,9 +114,9 @@ async def send_to_printer(request: Request):
     made = await make_sheet(request)
     if isinstance(made, Response):
         return made
-    handout, _edition, data = made
+    handout, _edition, paper, data = made
     try:
-        job = await run_in_threadpool(printer.send, data, f"{handout.slug}-{handout.lang}")
+        job = await run_in_threadpool(printer.send, data, f"{handout.slug}-{handout.lang}", paper)
     except OSError as error:
         raise Problem(502, "The printer did not take the sheet",
                       f"Print it from the browser instead, and tell whoever looks after the printer "
@@ -125,7 +125,7 @@ async def send_to_printer(request: Request):
 
 
 async def make_sheet(request: Request):
-    """(handout, edition, PDF bytes) of the posted form, logged; or the form again, refused."""
+    """(handout, edition, paper, PDF bytes) of the posted form, logged; or the form again, refused."""
     lang, slug = request.path_params["lang"], request.path_params["slug"]
     values = await read_form(request)
     edition, paper = sheet_names(request, lang, values)
@@ -146,7 +146,7 @@ async def make_sheet(request: Request):
     handout = sheet.job.handout
     await run_in_threadpool(request.app.state.log.record, handout.slug, handout.lang, edition, paper,
                             handout.version, handout.status, bool(filled.personal))
-    return handout, edition, sheet.data
+    return handout, edition, paper, sheet.data
 
 
 async def personal_print(request: Request, lang, slug, edition, paper, personal):
