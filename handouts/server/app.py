@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 from pathlib import Path
 
 import jinja2
@@ -70,6 +71,7 @@ def create_app(root: Path, *, access_code: str | None = None, watch: bool = True
     async def lifespan(app):
         if watch:
             sheets.start_watching()
+            threading.Thread(target=sheets.warm, name="handouts-warm", daemon=True).start()
         try:
             yield
         finally:

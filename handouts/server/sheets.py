@@ -195,6 +195,17 @@ class Sheets:
                 self._renders[key] = render
         return render
 
+    def warm(self) -> None:
+        """Make every plain sheet ready (from dist/, or rendered): the catalogue's first visit
+        then shows at once which sheets print."""
+        try:
+            cards, _errors = self.catalogue()
+            for card in cards:
+                for handout in card["versions"]:
+                    self.plain(handout.lang, handout.slug)
+        except (HandoutsError, UnknownSheet) as error:  # shown by the page that needs it
+            logger.debug("warming the sheets stopped: %s", error)
+
     def _built(self, project: Project, render: Render, lang, slug, edition, paper) -> Render | None:
         """The PDF of dist/ for this sheet, if the last build's is true to today's files."""
         path = project.content_dir / lang / f"{slug}.md"
