@@ -55,9 +55,11 @@ lock:
 goldens: system-libs $(STAMP)
 	$(BIN)/python -m pytest tests/test_goldens.py --update-goldens -q
 
-# Build times against bare WeasyPrint and Pandoc: prints a table, writes benchmarks/results.json.
+# Build times against bare WeasyPrint and Pandoc: prints a table, writes benchmarks/results.json;
+# then the web app's print times against bare WeasyPrint.
 bench: system-libs $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_web.py
 
 # WeasyPrint needs Pango; libharfbuzz-subset0 makes its font subsetting about 3x faster.
 # As root with apt-get we install what is missing; otherwise we say the command and go on.
