@@ -28,19 +28,24 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists() or not AXE.exists(),
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    return copy_project(tmp_path_factory.mktemp("browsed") / "project")
+    """A copy of the project with its standard sheets built, as `make` leaves it before
+    `make serve`: the catalogue and plain prints are the PDFs of dist/."""
+    from handouts import pipeline
+    from handouts.config import load_project
+
+    project = copy_project(tmp_path_factory.mktemp("browsed") / "project")
+    pipeline.build(load_project(project), out=project / "dist", editions=["standard"])
+    return project
 
 
-@pytest.fixture(scope="module")
-def server(project):
-    """The app under uvicorn on a free loopback port, in a thread."""
+def serving(app):
+    """The app under uvicorn on a free loopback port, in a thread, until the block ends."""
     import uvicorn
 
-    from handouts.server.app import create_app
     from handouts.server.serving import bind, server_config
 
     sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(server_config(create_app(project)))
+    server = uvicorn.Server(server_config(app))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
@@ -48,6 +53,21 @@ def server(project):
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     server.should_exit = True
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def server(project):
+    from handouts.server.app import create_app
+
+    yield from serving(create_app(project))
+
+
+@pytest.fixture(scope="module")
+def guarded_server(project):
+    """The same project served with an access code."""
+    from handouts.server.app import create_app
+
+    yield from serving(create_app(project, access_code="bluebird-42-sunrise", watch=False))
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +216,7 @@ def test_preview_follows_a_stylesheet_edit(page, server, project, shots):
     before = image.screenshot()
     src = image.get_attribute("src")
     page.screenshot(path=shots / "preview.png", full_page=True)
+    assert serious_violations(page) == []
     tokens = project / "styles" / "tokens.css"
     original = tokens.read_text()
     tokens.write_text(original.replace("--brand-tint: #e7f1f2;", "--brand-tint: #f7d9a8;"))
@@ -223,3 +244,14 @@ def test_print_log_and_problem_pages_pass_axe(page, server, shots):
     page.goto(server + "/personalise/en/no-such-sheet")
     page.screenshot(path=shots / "problem.png", full_page=True)
     assert serious_violations(page) == []
+
+
+def test_the_access_page_passes_axe_and_signs_in_by_keyboard(page, guarded_server, shots):
+    page.goto(guarded_server + "/")
+    assert page.get_by_role("heading", name="Enter the access code").is_visible()
+    assert serious_violations(page) == []
+    page.get_by_label("Access code").focus()
+    page.keyboard.type("bluebird-42-sunrise")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Print a sheet for a patient").wait_for()

@@ -109,6 +109,7 @@ def test_a_plain_print_is_dists_pdf_and_never_waits_for_personalised_ones(client
 
 def test_a_locked_print_log_never_costs_the_print(client, caplog):
     log = client.app.state.log
+    assert client.post(SHEET, data={}).status_code == 200  # the plain sheet is ready: only the log is timed
     holder = sqlite3.connect(log.path)
     holder.execute("BEGIN EXCLUSIVE")  # another program holds the log
     try:
@@ -116,12 +117,14 @@ def test_a_locked_print_log_never_costs_the_print(client, caplog):
             started = time.perf_counter()
             response = client.post(SHEET, data={})
             seconds = time.perf_counter() - started
+        unreadable = client.get("/log")
     finally:
         holder.rollback()
         holder.close()
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert seconds < 2
     assert "could not record a print of ketamine-aftercare" in caplog.text
+    assert unreadable.status_code == 503 and "The print log cannot be read right now" in unreadable.text
     page = client.get("/log").text
     assert "The log could not be written" in page and "database is locked" in page
     log.failure = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -46,8 +47,8 @@ class Period:
 async def print_log(request: Request):
     period = chosen_period(request)
     log = request.app.state.log
-    counts, latest = await run_in_threadpool(lambda: (log.counts(period.start, period.end),
-                                                      log.between(period.start, period.end, LATEST)))
+    counts, latest = await read(lambda: (log.counts(period.start, period.end),
+                                         log.between(period.start, period.end, LATEST)))
     titles = await run_in_threadpool(sheet_titles, request)
     per_sheet: dict[str, list[int]] = {}
     for row in counts:
@@ -62,7 +63,7 @@ async def print_log(request: Request):
 async def print_log_csv(request: Request):
     period = chosen_period(request)
     log = request.app.state.log
-    rows = await run_in_threadpool(log.between, period.start, period.end)
+    rows = await read(lambda: log.between(period.start, period.end))
     titles = await run_in_threadpool(sheet_titles, request)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -76,6 +77,17 @@ async def print_log_csv(request: Request):
     name = f"print-log-{period.first.isoformat()}-to-{period.last.isoformat()}.csv"
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+async def read(query):
+    """A query of the print log; a log that cannot be read now (another program holds it, its
+    file is damaged) is said plainly, and printing goes on regardless."""
+    try:
+        return await run_in_threadpool(query)
+    except (sqlite3.Error, OSError) as error:
+        raise Problem(503, "The print log cannot be read right now",
+                      "Printing still works. Try again in a moment; if this stays, tell whoever looks "
+                      "after the handouts:", f"{error.__class__.__name__}: {error}") from None
 
 
 def chosen_period(request: Request) -> Period:
