@@ -3,7 +3,7 @@ time zone (zoneinfo, from the pinned tzdata package, so the same on every machin
 
 A date input posts ``2026-12-10`` and a datetime-local input ``2026-12-10T09:30``; the sheet
 prints "Thursday, December 10, 2026, 9:30 AM" in English and "jueves, 10 de diciembre de
-2026, 9:30" in Spanish.
+2026, 9:30" in Spanish; a treatment date, "December 10, 2026" (no weekday: it has passed).
 """
 from __future__ import annotations
 
@@ -42,8 +42,9 @@ def parse_date_time(text: str) -> datetime:
 
 
 def long_date(value: date, lang: str) -> str:
-    """The date in full, in the language: "Thursday, December 10, 2026"."""
-    return _plain_spaces(format_date(value, "full", locale=_locale(lang)))
+    """The date in words, in the language: "December 10, 2026", "10 de diciembre de 2026"
+    (a day that has passed needs no weekday, and the sheet's box for it is narrow)."""
+    return _plain_spaces(format_date(value, "long", locale=_locale(lang)))
 
 
 def long_date_time(value: datetime, lang: str) -> str:

@@ -48,7 +48,8 @@ def test_dates_are_written_out_in_the_sheets_language():
     when = datetime(2026, 12, 10, 9, 30)
     assert dates.long_date_time(when, "es") == "jueves, 10 de diciembre de 2026, 9:30"
     assert dates.long_date_time(when, "en") == "Thursday, December 10, 2026, 9:30 AM"
-    assert dates.long_date(when.date(), "en") == "Thursday, December 10, 2026"
+    assert dates.long_date(when.date(), "en") == "December 10, 2026"
+    assert dates.long_date(when.date(), "es") == "10 de diciembre de 2026"
 
 
 @pytest.mark.parametrize("field, value", [
