@@ -31,7 +31,7 @@ def client(tmp_path_factory):
         yield client
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(route=st.sampled_from(ROUTES), parts=st.tuples(text, text), method=st.sampled_from(["GET", "POST"]),
        query=st.dictionaries(st.sampled_from(FIELDS), text, max_size=4),
        form=st.dictionaries(st.sampled_from(FIELDS), text, max_size=5),
