@@ -192,6 +192,8 @@ def test_the_form_counts_what_is_left_and_refuses_on_the_same_page(page, server,
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "treatment_date"
     clinician = page.get_by_label("Clinician")
+    clinician.fill("Dr. \U0001F600")  # counted as the server counts: one character, not two
+    assert page.locator("#clinician-count").inner_text() == "95 characters left"
     clinician.fill("Dr. " + "x" * 97)  # as if pasted: nothing cuts it short
     assert clinician.input_value() == "Dr. " + "x" * 97
     assert page.locator("#clinician-count").inner_text() == "1 character too many"

@@ -19,7 +19,7 @@ from conftest import english_project, run
 from handouts import dates, pipeline
 from handouts.config import load_project
 from handouts.pdf import pdf_text
-from handouts.server import logpage
+from handouts.server import form, logpage
 from handouts.server.app import create_app
 
 SHEET = "/print/en/ketamine-aftercare"
@@ -86,6 +86,14 @@ def test_the_clinics_time_zone_is_checked_at_its_line(tmp_path):
     assert result.exit_code == 1
     assert (f"handouts.toml:{line}: [clinic] time_zone: expected a time zone name such as "
             f"\"America/Phoenix\", found 'Mars/Olympus_Mons'") in result.output
+
+
+@pytest.mark.parametrize("note, where", [("Bring your list.", "note"), ("", form.WHOLE_FORM)])
+def test_a_sheet_too_long_is_said_at_the_note_or_for_the_whole_form(note, where):
+    filled = form.Filled({"note": note})
+    form.gate_refusal(filled, pipeline.PageBudgetError(Path("x.md"), "too long", None, 2))
+    assert list(filled.errors) == [where]
+    assert filled.errors[where].startswith("With this, the sheet needs 2 pages, more than it may have.")
 
 
 # --- plain prints -------------------------------------------------------------------------------

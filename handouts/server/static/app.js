@@ -28,8 +28,11 @@ function setUpFilter() {
 // once; screen readers hear it once typing pauses, not at every key.
 const SAY_AFTER_MS = 800;
 
+// Characters as the server counts them (code points: an emoji is one, not two).
+const length = (field) => [...field.value].length;
+
 function roomLeft(field) {
-  const left = Number(field.dataset.limit) - field.value.length;
+  const left = Number(field.dataset.limit) - length(field);
   const plural = (n) => (n === 1 ? "" : "s");
   return left < 0 ? `${-left} character${plural(-left)} too many` : `${left} character${plural(left)} left`;
 }
@@ -41,7 +44,7 @@ function setUpCounters() {
     let timer = 0;
     field.addEventListener("input", () => {
       count.textContent = roomLeft(field);
-      count.classList.toggle("over", field.value.length > Number(field.dataset.limit));
+      count.classList.toggle("over", length(field) > Number(field.dataset.limit));
       clearTimeout(timer);
       timer = setTimeout(() => { said.textContent = roomLeft(field); }, SAY_AFTER_MS);
     });
