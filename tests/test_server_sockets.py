@@ -67,6 +67,20 @@ def test_an_idle_connection_after_a_response_is_dropped_too(server):
         client.close()
 
 
+def test_a_form_whose_body_never_comes_is_answered_408(server, monkeypatch):
+    from handouts.server import web
+
+    monkeypatch.setattr(web, "BODY_SECONDS", HEADER_SECONDS)
+    client = socket.create_connection(("127.0.0.1", server))
+    client.settimeout(HEADER_SECONDS * 4)
+    try:
+        client.sendall(b"POST /print/en/ketamine-aftercare HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\npatient=A")
+        assert client.recv(64).startswith(b"HTTP/1.1 408")
+    finally:
+        client.close()
+
+
 def test_a_thousand_half_open_connections_leave_the_server_answering(server):
     clients = [half_open(server) for _ in range(1100)]
     try:

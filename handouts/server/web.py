@@ -6,6 +6,7 @@ print log, the page templates, the access gate and the printer.
 """
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 import urllib.parse
 from pathlib import Path
@@ -20,6 +21,8 @@ from ..pipeline import PERSONAL_LIMITS, UnknownSheet
 
 #: A form of five short fields is a few hundred bytes; anything past this is refused unread.
 MAX_BODY = 16 * 1024
+#: Seconds a client has to send a form's body once its head is in (a browser needs milliseconds).
+BODY_SECONDS = 10
 PAPER_NAMES = {"letter": "US Letter", "a4": "A4"}
 
 
@@ -99,11 +102,12 @@ async def read_form(request: Request) -> dict[str, str]:
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_BODY:
         raise too_large()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise too_large()
+    try:
+        async with asyncio.timeout(BODY_SECONDS):  # a body sent a byte a minute holds nothing up
+            body = await read_body(request)
+    except TimeoutError:
+        raise Problem(408, "The form took too long to arrive",
+                      f"Nothing came for {BODY_SECONDS} seconds. Send the form again.") from None
     try:
         pairs = urllib.parse.parse_qsl(body.decode("ascii"), keep_blank_values=True, max_num_fields=32,
                                        encoding="utf-8", errors="strict")
@@ -113,6 +117,15 @@ async def read_form(request: Request) -> dict[str, str]:
     for name, value in pairs:
         form.setdefault(name, value)
     return form
+
+
+async def read_body(request: Request) -> bytearray:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise too_large()
+    return body
 
 
 def too_large() -> Problem:
