@@ -106,3 +106,36 @@ def test_a_printer_that_refuses_is_said_plainly(client, monkeypatch):
     response = client.post("/send/en/ketamine-aftercare", data={})
     assert response.status_code == 502
     assert "The printer did not take the sheet" in response.text and "no-such-printer" in response.text
+
+
+def test_the_sent_page_passes_axe(cups, tmp_path, monkeypatch):
+    """In Chromium, from the form's own button, as staff use it."""
+    from test_browser import ARGS, AXE, CHROMIUM, serious_violations, serving
+
+    if not (CHROMIUM.exists() and AXE.exists()):
+        pytest.skip("needs /usr/bin/chromium and node_modules/axe-core (make test installs both)")
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("CUPS_SERVER", str(cups / "cups.sock"))
+    project = one_sheet_project(tmp_path)
+    config = project / "handouts.toml"
+    config.write_text(config.read_text().replace('printer = ""', f'printer = "{PRINTER}"'))
+    started = time.time() - 1
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        for url in serving(create_app(project, watch=False)):
+            page = browser.new_page()
+            page.set_default_timeout(30000)
+            page.goto(url + "/personalise/en/ketamine-aftercare")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Send to printer").click()
+            assert page.get_by_role("heading", name="Sent to the printer").is_visible()
+            if os.environ.get("HANDOUTS_SCREENSHOTS"):
+                page.screenshot(path=Path(os.environ["HANDOUTS_SCREENSHOTS"]) / "sent.png", full_page=True)
+            assert serious_violations(page) == []
+        browser.close()
+    deadline = time.monotonic() + 30
+    while not printed_pdfs(started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for path in printed_pdfs(started):
+        path.unlink()
