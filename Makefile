@@ -7,14 +7,14 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: all build test check lock goldens bench system-libs browser-tools serve clean
+.PHONY: all build test check lock goldens bench system-libs browser-tools print-tools serve clean
 
 all: build
 
 build: system-libs $(STAMP)
 	$(BIN)/handouts build
 
-test: system-libs browser-tools $(STAMP)
+test: system-libs browser-tools print-tools $(STAMP)
 	$(BIN)/python -m pytest
 
 # The staff's print page and the designers' live preview, on http://127.0.0.1:8000/.
@@ -55,9 +55,11 @@ lock:
 goldens: system-libs $(STAMP)
 	$(BIN)/python -m pytest tests/test_goldens.py --update-goldens -q
 
-# Build times against bare WeasyPrint and Pandoc: prints a table, writes benchmarks/results.json.
+# Build times against bare WeasyPrint and Pandoc: prints a table, writes benchmarks/results.json;
+# then the web app's print times against bare WeasyPrint.
 bench: system-libs $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_web.py
 
 # WeasyPrint needs Pango; libharfbuzz-subset0 makes its font subsetting about 3x faster.
 # As root with apt-get we install what is missing; otherwise we say the command and go on.
@@ -88,6 +90,25 @@ browser-tools: node_modules/axe-core/axe.min.js
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else \
 	    echo "The browser tests need Chromium. Please run: sudo apt-get install chromium"; \
+	  fi; \
+	fi
+
+# Send to printer goes through CUPS; its test prints to the cups-pdf printer of a cupsd it
+# starts on its own. As root with apt-get we install them; otherwise that test is skipped.
+PRINT_TOOLS := cupsd:cups lp:cups-client /usr/lib/cups/backend/cups-pdf:printer-driver-cups-pdf
+
+print-tools:
+	@missing=""; \
+	for pair in $(PRINT_TOOLS); do \
+	  tool=$${pair%%:*}; pkg=$${pair##*:}; \
+	  { [ -e "$$tool" ] || PATH="$$PATH:/usr/sbin" command -v "$$tool" >/dev/null; } || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "Send to printer is tested with CUPS. Please run: sudo apt-get install$$missing"; \
 	  fi; \
 	fi
 

@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox
+from . import dates, sandbox
 from .content import SLUG
 from .errors import ConfigError, unknown_name
 
@@ -37,6 +37,7 @@ class Clinic:
     # Where each sheet can be read online, as a pattern: "https://.../{lang}/{slug}". Page 1
     # then carries a QR code to the sheet's own address; empty, no code.
     sheet_url: str = ""
+    time_zone: str = "UTC"  # an IANA name; the web page's dates and the print log's times
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Server:
 
     access_code: str = ""  # asked once per browser when serving beyond this computer
     print_log: str = ".handouts/print-log.sqlite3"  # relative to the project
+    printer: str = ""  # a CUPS printer's name: the web page offers Send to printer
 
 
 @dataclass(frozen=True)
@@ -107,24 +109,28 @@ class Project:
 
 #: The longest each text of handouts.toml may be: every sheet prints them on one or two lines.
 MAX_LENGTHS = {"name": 80, "phone": 30, "address": 160, "web": 100, "logo": 200, "emergency": 20,
-               "crisis": 20, "access_code": 200, "print_log": 200, "sheet_url": 100}
+               "crisis": 20, "access_code": 200, "print_log": 200, "sheet_url": 100, "time_zone": 60,
+               "printer": 127}
 #: The [check] keys that map edition names to sizes in points.
 SIZE_TABLES = ("smallest_text", "number_size")
+#: A CUPS printer's name: printable characters but space, slash and hash; never an option.
+PRINTER = re.compile(r"^[^\s/#\\'\"-][^\s/#\\'\"]*$")
 #: A phone number as people write it: digits, spaces, + ( ) - and dots, with at least 3 digits.
 PHONE = re.compile(r"^\+?[\d\s().-]*$")
 
 # What each table may hold: key -> expected Python type.
 SCHEMA = {
-    "clinic": {"name": str, "phone": str, "address": str, "web": str, "logo": str, "sheet_url": str},
+    "clinic": {"name": str, "phone": str, "address": str, "web": str, "logo": str, "sheet_url": str,
+               "time_zone": str},
     "emergency": {"emergency": str, "crisis": str},
     "build": {"paper": str, "languages": list, "editions": list, "bilingual": list,
               "print_seconds": float, "print_megabytes": float},
     "check": {name: dict if name in SIZE_TABLES else float for name in Thresholds.__dataclass_fields__},
-    "server": {"access_code": str, "print_log": str},
+    "server": {"access_code": str, "print_log": str, "printer": str},
     "release": {"packet": list},
 }
 DEFAULTS = {
-    "clinic": {"sheet_url": ""},
+    "clinic": {"sheet_url": "", "time_zone": "UTC"},
     "build": {"paper": "letter", "languages": ["en"], "editions": ["standard"], "bilingual": [],
               "print_seconds": 60, "print_megabytes": 400},
     "check": {name: getattr(Thresholds(), name) for name in Thresholds.__dataclass_fields__},
@@ -229,6 +235,15 @@ def _check_values(path: Path, text: str, tables: dict) -> None:
             raise ConfigError(path, f"[{table}] {key}: expected a phone number that every sheet can "
                                     f"print, such as \"{example}\", found {sandbox.excerpt(number, 30)!r}",
                               line_of(text, key))
+    try:
+        dates.zone(tables["clinic"]["time_zone"])
+    except ValueError as problem:
+        raise ConfigError(path, f"[clinic] time_zone: {problem}", line_of(text, "time_zone")) from None
+    printer = tables["server"]["printer"]
+    if printer and not (PRINTER.match(printer) and printer.isprintable()):
+        raise ConfigError(path, f"[server] printer: expected the name of a CUPS printer, as "
+                                f"`lpstat -e` lists them, found {sandbox.excerpt(printer, 40)!r}",
+                          line_of(text, "printer"))
     paper, logo = tables["build"]["paper"], tables["clinic"]["logo"]
     if paper not in PAPERS:
         raise ConfigError(path, unknown_name("paper", paper, PAPERS), line_of(text, "paper"))

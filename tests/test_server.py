@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,8 @@ from starlette.testclient import TestClient
 from conftest import copy_project, run
 from handouts.errors import HandoutsError
 from handouts.pdf import pdf_text
-from handouts.server import app as server_app
-from handouts.server import security, serving
+from handouts.pipeline import PERSONAL_LIMITS
+from handouts.server import preview, security, serving
 from handouts.server.app import create_app
 
 SHEET = "/print/en/ketamine-aftercare"
@@ -44,6 +45,11 @@ def printed(response) -> str:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
     return pdf_text(response.content)
+
+
+def last_print(client):
+    return client.app.state.log.between(datetime(2000, 1, 1, tzinfo=timezone.utc),
+                                        datetime.now(timezone.utc) + timedelta(days=1), 1)[0]
 
 
 def squeezed(text: str) -> str:
@@ -86,12 +92,18 @@ def test_thumbnail_is_the_first_page_as_png(client):
     assert response.content.startswith(b"\x89PNG")
 
 
-def test_personalise_form_has_every_field_with_its_limit(client):
+def test_personalise_form_shows_each_limit_and_cuts_nothing(client):
     html = client.get("/personalise/es/ketamine-aftercare", params={"edition": "large-print"}).text
-    for name, limit in {"patient": 100, "treatment_date": 60, "next_visit": 100, "clinician": 100}.items():
-        assert f'name="{name}" type="text" maxlength="{limit}"' in html
-    assert 'name="note" rows="4" maxlength="500"' in html
+    for name in ("patient", "clinician", "note"):
+        limit = PERSONAL_LIMITS[name]
+        assert re.search(rf'id="{name}" name="{name}"[^>]* data-limit="{limit}" '
+                         rf'aria-describedby="{name}-hint {name}-count"', html)
+        assert f'id="{name}-count">{limit} characters left</p>' in html
+        assert f'<p class="visually-hidden" id="{name}-count-said" aria-live="polite">' in html
+    assert "maxlength" not in html  # a pasted text is never cut short without a word
+    assert 'name="treatment_date" type="date"' in html and 'name="next_visit" type="datetime-local"' in html
     assert 'action="/print/es/ketamine-aftercare"' in html and 'autocomplete="off"' in html
+    assert 'target="_blank"' not in html
     assert '<option value="large-print" selected>' in html
 
 
@@ -105,21 +117,22 @@ def test_plain_print_has_write_in_lines_and_is_logged(client):
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["content-disposition"] == 'inline; filename="ketamine-aftercare-en.pdf"'
     assert client.app.state.log.total() == before + 1
-    assert client.app.state.log.recent(1)[0].personalised is False
+    assert last_print(client).personalised is False
 
 
 def test_personalised_print_shows_text_never_markup_and_leaves_no_trace(client, project):
     started = time.time() - 1
     name = f"Zephyrine <b>Quillfeather</b> {uuid.uuid4().hex[:8]}"
     response = client.post("/print/es/ketamine-aftercare", data={
-        "patient": name, "treatment_date": "27 Nov 2026", "next_visit": "3 dic, 10:30",
+        "patient": name, "treatment_date": "2026-11-27", "next_visit": "2030-12-10T10:30",
         "clinician": "Dr. Okafor", "note": "Traiga su lista\r\nde medicinas.", "edition": "large-print",
         "paper": "a4"})
     text = squeezed(printed(response))
     assert name in text  # the tags print as typed
-    assert "Dr. Okafor" in text and "3 dic, 10:30" in text and "Traiga su lista de medicinas." in text
+    assert "Dr. Okafor" in text and "Traiga su lista de medicinas." in text
+    assert "27 de noviembre de 2026" in text and "viernes" not in text and "martes, 10 de diciembre de 2030, 10:30" in text
     assert response.headers["cache-control"] == "no-store"
-    row = client.app.state.log.recent(1)[0]
+    row = last_print(client)
     assert (row.sheet, row.lang, row.edition, row.paper, row.version, row.status, row.personalised) == (
         "ketamine-aftercare", "es", "large-print", "a4", "1.1", "draft", True)
     secret = name.split()[-1].encode()
@@ -163,26 +176,32 @@ def test_request_log_shows_the_path_only(client, caplog):
 
 # --- the print log ----------------------------------------------------------------------------
 
-def test_log_page_counts_prints_per_sheet_version(client):
+def test_log_page_counts_prints_per_sheet_version_by_title(client):
     client.post("/print/en/ketamine-treatment", data={"paper": "a4"})
-    log = client.app.state.log
-    counts = {(row["sheet"], row["lang"], row["version"]): row["prints"] for row in log.counts()}
     html = client.get("/log").text
-    assert "Prints per sheet version" in html
-    assert counts[("ketamine-treatment", "en", "1.1")] >= 1
-    row = re.search(r"<tr><td>ketamine-treatment</td><td>English</td><td>1.1</td>\s*"
-                    r'<td class="number">(\d+)</td>', html)
-    assert row and int(row[1]) == counts[("ketamine-treatment", "en", "1.1")]
+    assert "Prints per version, language, print size and paper" in html
+    start, end = datetime.now(timezone.utc) - timedelta(days=1), datetime.now(timezone.utc) + timedelta(days=1)
+    counts = {(row["sheet"], row["version"], row["lang"], row["edition"], row["paper"]): row["prints"]
+              for row in client.app.state.log.counts(start, end)}
+    row = re.search(r"<tr><td>What to expect from ketamine treatment</td><td>1.1</td><td>English</td>\s*"
+                    r'<td>Standard</td><td>A4</td>\s*<td class="number">(\d+)</td>', html)
+    assert row and int(row[1]) == counts[("ketamine-treatment", "1.1", "en", "standard", "a4")] >= 1
+    assert "ketamine-treatment<" not in html  # titles, not file names
+    assert "Times are the clinic's (America/Phoenix)" in html
 
 
-def test_log_exports_csv_without_patient_columns(client):
+def test_log_exports_csv_for_a_spreadsheet(client):
     response = client.get("/log.csv")
     assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert list(rows[0]) == ["printed_at", "sheet", "lang", "edition", "paper", "version", "status",
-                             "personalised"]
+    assert response.content.startswith("\ufeff".encode())  # UTF-8 with a BOM: Excel reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert list(rows[0]) == ["Printed at (America/Phoenix)", "Sheet", "Version", "Draft", "Language",
+                             "Print size", "Paper", "Personalised"]
     assert len(rows) == client.app.state.log.total()
-    assert any(row["personalised"] == "1" for row in rows)
+    assert {row["Personalised"] for row in rows} == {"Yes", "No"}
+    assert "Después de su tratamiento con ketamina" not in {row["Sheet"] for row in rows}
+    assert "After your ketamine treatment" in {row["Sheet"] for row in rows}
+    assert "Spanish (español)" in {row["Language"] for row in rows}
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -228,30 +247,41 @@ def test_body_over_16_kib_is_413(client):
     assert "at most 16 KiB" in response.text
 
 
-def test_field_over_its_limit_is_400_naming_the_field(client):
-    response = client.post(SHEET, data={"note": "y" * 501})
-    assert response.status_code == 400
-    assert "Note for the patient: use at most 500 characters, found 501." in response.text
-    assert "yyyy" not in response.text
+@pytest.mark.parametrize("name", ["patient", "clinician", "note"])
+def test_each_field_takes_its_limit_and_refuses_one_more_on_the_same_form(client, name):
+    limit = PERSONAL_LIMITS[name]
+    refused = client.post(SHEET, data={name: "y" * (limit + 1), "clinician" if name != "clinician" else "patient": "Dr. Kept"})
+    assert refused.status_code == 400
+    html = refused.text
+    assert f"This has {limit + 1} characters: 1 too many. Shorten it to {limit} or fewer." in html
+    assert re.search(rf'id="{name}"[^>]* aria-describedby="{name}-hint {name}-error {name}-count"[^>]* '
+                     rf'aria-invalid="true" autofocus', html)
+    assert "Dr. Kept" in html and "y" * (limit + 1) in html  # every value is kept
+    assert '<p class="count over" id="' + name + '-count">1 character too many</p>' in html
+    # The limit itself prints (in large print, which has the room for a 500-character note).
+    exact = client.post(SHEET, data={name: ("Ann Lee " * 100)[:limit], "edition": "large-print"})
+    assert exact.status_code == 200 and exact.headers["content-type"] == "application/pdf"
 
 
 def test_control_characters_are_400(client):
     response = client.post(SHEET, data={"patient": "Ann\x1b[31m"})
     assert response.status_code == 400
-    assert "Patient&#39;s name: use plain text" in response.text
+    assert "Patient&#39;s name: This holds a control character" in response.text
 
 
 def test_a_character_the_font_lacks_is_400_naming_the_field(client):
-    response = client.post(SHEET, data={"patient": "Ann \U0001F600"})
+    response = client.post(SHEET, data={"patient": "Ann \ue000"})  # private use: no font has it
     assert response.status_code == 400
-    assert "Patient&#39;s name: use characters the sheet&#39;s font has, found U+1F600." in response.text
+    assert "The sheet&#39;s font cannot print a character of this (U+E000)" in response.text
+    assert 'id="patient-error"' in response.text
 
 
 def test_a_note_too_long_for_a_one_page_sheet_says_what_to_do(client):
     response = client.post(SHEET, data={"note": "Please bring your list of medicines. " * 12})
     assert response.status_code == 400
-    assert "Shorten what you typed (the note first" in response.text
+    assert "Shorten what you typed (the note first)" in response.text
     assert "or choose large print, which has room for it" in response.text
+    assert re.search(r'id="note"[^>]*aria-invalid="true" autofocus>Please bring', response.text)
 
 
 def test_a_form_not_url_encoded_is_refused(client):
@@ -364,7 +394,7 @@ def test_preview_follows_edits_and_shows_errors_at_their_line(client, project):
 
 
 def test_event_stream_ends_quietly_when_nothing_changes(client, monkeypatch):
-    monkeypatch.setattr(server_app, "EVENT_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(preview, "EVENT_WAIT_SECONDS", 0.2)
     generation = client.app.state.sheets.generation
     with client.stream("GET", "/preview/en/ketamine-aftercare/events",
                        headers={"Last-Event-ID": str(generation)}) as response:

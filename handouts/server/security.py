@@ -9,7 +9,7 @@
   exists. Restarting the server signs every browser out.
 - The Host header must name an address the server was started for, so that a web page whose
   name is re-pointed at this computer (DNS rebinding) is refused; a form must be posted from
-  the app's own page (``Origin``, see app.same_origin).
+  the app's own page (see SameOrigin).
 - The request log names the method, the path and the status: never a query string or a body,
   where a patient's details could be.
 """
@@ -20,6 +20,7 @@ import logging
 import secrets
 import threading
 import time
+import urllib.parse
 
 logger = logging.getLogger("handouts.server.requests")
 
@@ -62,6 +63,34 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class SameOrigin:
+    """ASGI middleware: a request that changes something (any method but GET, HEAD, OPTIONS)
+    must come from the app's own pages. A browser says where a request came from: ``Origin``
+    (``null`` from a sandboxed frame, refused too), or, where it sends no Origin, its
+    ``Sec-Fetch-Site``. A request with neither comes from no browser, so no web page sent it."""
+
+    SAFE = {"GET", "HEAD", "OPTIONS"}
+
+    def __init__(self, app, refuse):
+        self.app, self.refuse = app, refuse
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in self.SAFE or self.same_site(scope):
+            return await self.app(scope, receive, send)
+        await self.refuse(scope, receive, send)
+
+    @staticmethod
+    def same_site(scope) -> bool:
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        origin, fetch_site = headers.get("origin"), headers.get("sec-fetch-site")
+        if origin is not None:
+            try:
+                return origin != "null" and urllib.parse.urlsplit(origin).netloc == headers.get("host")
+            except ValueError:  # not a URL at all ("http://[")
+                return False
+        return fetch_site in (None, "same-origin")
 
 
 class RequestLog:

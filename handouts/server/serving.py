@@ -1,12 +1,23 @@
-"""Running the web app (uvicorn) and `handouts watch`: the parts that face the terminal."""
+"""Running the web app (uvicorn) and `handouts watch`: the parts that face the terminal.
+
+Slow or stalled clients cannot starve the server: a connection that has not sent a whole
+request head within HEADER_SECONDS is closed (uvicorn's keep-alive timeout only starts after
+a first response, so a client that connects and sends nothing, or a header a byte a minute,
+would otherwise hold its connection for ever); the soft limit of open files is raised to the
+hard one at start, and connections are capped below it, so the server always has the files
+it needs to answer (a print log, a font, a worker's pipe).
+"""
 from __future__ import annotations
 
 import errno
 import logging
+import resource
 import socket
 import threading
 import time
 from pathlib import Path
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..config import load_project
 from ..errors import HandoutsError, InputError
@@ -32,9 +43,63 @@ def serve(root: Path, host: str, port: int, access_code: str, say, verbose: bool
     shown = f"[{host}]" if ":" in host else host
     say(f"Serving the handouts of {Path(root).resolve()} at http://{shown}:{port}/ "
         f"({'this computer only' if loopback else 'access code required'}). Ctrl+C stops.")
-    config = uvicorn.Config(app, access_log=False, log_level="warning", timeout_graceful_shutdown=1,
-                            server_header=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(server_config(app)).run(sockets=[sock])
+
+
+#: Seconds a client has to send a whole request head (a browser needs milliseconds).
+HEADER_SECONDS = 10
+#: Open files kept free for the server's own use when connections are capped.
+FILES_KEPT = 256
+#: Connections at once, at most (a clinic's front desk needs a handful).
+MOST_CONNECTIONS = 4096
+
+
+def server_config(app, header_seconds: float = HEADER_SECONDS):
+    """uvicorn's settings for the app: no access log of its own (ours never shows a query
+    string), a header deadline, and connections capped below the open-file limit."""
+    import uvicorn
+
+    files = raise_open_files_limit()
+    protocol = type("HeaderDeadline", (HeaderDeadline,), {"header_seconds": header_seconds})
+    return uvicorn.Config(app, access_log=False, log_level="warning", timeout_graceful_shutdown=1,
+                          server_header=False, http=protocol,
+                          limit_concurrency=max(16, min(MOST_CONNECTIONS, files - FILES_KEPT)))
+
+
+def raise_open_files_limit() -> int:
+    """Raise the soft limit of open files to the hard one; the limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        return hard if hard != resource.RLIM_INFINITY else MOST_CONNECTIONS + FILES_KEPT
+    except (ValueError, OSError):
+        return soft
+
+
+class HeaderDeadline(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, with a deadline for each request head: a connection that
+    has not sent one within ``header_seconds`` of connecting (or of its last response) is closed."""
+
+    header_seconds: float = HEADER_SECONDS
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self.header_deadline = self.loop.call_later(self.header_seconds, self.close_if_no_header, None)
+
+    def on_response_complete(self) -> None:
+        finished = self.cycle
+        super().on_response_complete()
+        self.header_deadline.cancel()
+        self.header_deadline = self.loop.call_later(self.header_seconds, self.close_if_no_header, finished)
+
+    def connection_lost(self, exc) -> None:
+        self.header_deadline.cancel()
+        super().connection_lost(exc)
+
+    def close_if_no_header(self, finished) -> None:
+        """Close the connection unless a request began after the ``finished`` one."""
+        if self.cycle is finished and not self.transport.is_closing():
+            self.transport.close()
 
 
 def log_requests(verbose: bool) -> None:

@@ -6,10 +6,15 @@ counts *generations*: each burst of file changes under the project starts a new 
 handouts.toml and forgets every render. Pages waiting for a change (the live preview) are
 woken when a new generation begins. Renders kept here are plain sheets only: a personalised
 sheet is printed, sent and forgotten by the caller, never kept.
+
+A plain print is the PDF the last build wrote into dist/ when the manifest and the build cache
+say it is true to today's files (the same bytes a render would give, without the wait);
+otherwise it is rendered once per generation and kept.
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
 import threading
@@ -18,11 +23,11 @@ from pathlib import Path
 
 import pypdfium2
 
-from .. import content
+from .. import content, output
 from ..config import PAPERS, Project, load_project
 from ..errors import HandoutsError, InputError
 from ..pdf import _PDFIUM  # the gate reads text back with PDFium too: one lock for both
-from ..pipeline import Sheet, UnknownSheet, render_sheet
+from ..pipeline import Inputs, Job, Sheet, UnknownSheet, render_sheet
 from . import watching
 
 logger = logging.getLogger(__name__)
@@ -30,6 +35,8 @@ logger = logging.getLogger(__name__)
 #: Page images: the preview at 1.5 x 72 dpi (crisp on a tablet), catalogue thumbnails small.
 PREVIEW_SCALE = 1.5
 THUMB_SCALE = 0.4
+#: Where `handouts build` writes by default, relative to the project.
+BUILT = "dist"
 
 
 @dataclass
@@ -40,6 +47,7 @@ class Render:
     sheet: Sheet | None = None
     error: InputError | None = None
     pngs: dict = field(default_factory=dict)  # (page, scale) -> PNG bytes
+    built: bool = False  # read from dist/, not rendered
 
     @property
     def pages(self) -> int:
@@ -170,6 +178,57 @@ class Sheets:
                 if self.generation == generation:
                     self._renders[key] = render
             return render
+
+    def plain(self, lang: str, slug: str, edition: str = "standard", paper: str | None = None) -> Render:
+        """A plain sheet's print: dist/'s copy when it is up to date, else the current render."""
+        project = self.require_project()
+        paper = paper or project.config.paper
+        key = ("plain", lang, slug, edition, paper)
+        generation = self.generation
+        cached = self._renders.get(key)
+        if cached and cached.generation == generation:
+            return cached
+        render = self._built(project, Render(generation), lang, slug, edition, paper)
+        render = render or self.current(lang, slug, edition, paper)
+        with self._lock:
+            if self.generation == generation:
+                self._renders[key] = render
+        return render
+
+    def warm(self) -> None:
+        """Make every plain sheet ready (from dist/, or rendered): the catalogue's first visit
+        then shows at once which sheets print."""
+        try:
+            cards, _errors = self.catalogue()
+            for card in cards:
+                for handout in card["versions"]:
+                    self.plain(handout.lang, handout.slug)
+        except (HandoutsError, UnknownSheet) as error:  # shown by the page that needs it
+            logger.debug("warming the sheets stopped: %s", error)
+
+    def _built(self, project: Project, render: Render, lang, slug, edition, paper) -> Render | None:
+        """The PDF of dist/ for this sheet, if the last build's is true to today's files."""
+        path = project.content_dir / lang / f"{slug}.md"
+        if not content.SLUG.match(slug) or not path.is_file():
+            return None
+        try:
+            job = Job(content.load_handout(path, lang), edition, paper)
+        except InputError:
+            return None
+        out = project.root / BUILT
+        folder = output.OutputFolder(out, project.release, output.read_manifest(out), output.read_cache(out))
+        inputs = Inputs(project)
+        if not inputs.up_to_date(folder, job, inputs.key(job, strict=False)):
+            return None
+        entry = folder.entries[job.path]
+        try:
+            data = (out / job.path).read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:  # a build replaced it meanwhile
+            return None
+        render.sheet, render.built = Sheet(job, data, entry["pages"]), True
+        return render
 
     def page_png(self, render: Render, page: int, scale: float = PREVIEW_SCALE) -> bytes:
         """Page ``page`` (from 1) of a render as PNG; raises IndexError past the last page."""

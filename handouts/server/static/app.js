@@ -1,4 +1,5 @@
-// Handouts web app: the catalogue's live filter and the designer's live preview.
+// Handouts web app: the catalogue's live filter, the form's character counters and the
+// designer's live preview.
 // Plain script, no framework; every page works without it too.
 "use strict";
 
@@ -21,6 +22,33 @@ function setUpFilter() {
     count.textContent = `${shown} of ${cards.length} sheet${cards.length === 1 ? "" : "s"}`;
     none.hidden = shown > 0;
   });
+}
+
+// How much room is left in each field, as staff type. The count under the field changes at
+// once; screen readers hear it once typing pauses, not at every key.
+const SAY_AFTER_MS = 800;
+
+// Characters as the server counts them (code points: an emoji is one, not two).
+const length = (field) => [...field.value].length;
+
+function roomLeft(field) {
+  const left = Number(field.dataset.limit) - length(field);
+  const plural = (n) => (n === 1 ? "" : "s");
+  return left < 0 ? `${-left} character${plural(-left)} too many` : `${left} character${plural(left)} left`;
+}
+
+function setUpCounters() {
+  for (const field of document.querySelectorAll("[data-limit]")) {
+    const count = document.getElementById(`${field.id}-count`);
+    const said = document.getElementById(`${field.id}-count-said`);
+    let timer = 0;
+    field.addEventListener("input", () => {
+      count.textContent = roomLeft(field);
+      count.classList.toggle("over", length(field) > Number(field.dataset.limit));
+      clearTimeout(timer);
+      timer = setTimeout(() => { said.textContent = roomLeft(field); }, SAY_AFTER_MS);
+    });
+  }
 }
 
 function setUpAutoSubmit() {
@@ -66,5 +94,6 @@ function setUpPreview() {
 }
 
 setUpFilter();
+setUpCounters();
 setUpAutoSubmit();
 setUpPreview();
