@@ -82,7 +82,8 @@ def check(project: Project, selection=(), today: date | None = None) -> CheckRep
     report.sheets.sort(key=lambda sheet: (sheet.handout.slug, languages.index(sheet.handout.lang)))
     report.contrast = sorted(colours.values(), key=lambda seen: seen[0].ratio)
     every_stylesheet = dict.fromkeys(sheet for edition in project.config.editions
-                                     for sheet in render.stylesheets(edition))
+                                     for lang in project.config.languages
+                                     for sheet in render.stylesheets(edition, lang))
     report.tokens = contrast.theme_tokens(project.root, tuple(every_stylesheet))
     report.findings += contrast_findings(project, report.contrast, report.tokens)
     return report

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import content, output, render, sandbox, workers
+from . import content, output, render, sandbox, typography, workers
 from .config import CONFIG_FILE, PAPER_POINTS, PAPERS, Project, line_of
 from .content import Handout
 from .errors import (BuildError, ConfigError, ContentError, HandoutsError, InputError, display_path,
@@ -178,7 +178,7 @@ def print_sheet(project: Project, job: Job, *, strict: bool = False,
     from . import pdf  # imports WeasyPrint: only a sheet that is really printed pays for it
 
     check_personal(personal)
-    refuse_broken_stylesheets(project, job.edition)
+    refuse_broken_stylesheets(project, job.edition, job.handout.lang)
     try:
         html = render.render_html(project, job.handout, job.edition, job.paper, personal)
         printed = pdf.print_pdf(project.root, html)
@@ -264,12 +264,12 @@ def refuse_faults(project: Project, job: Job, printed, strict: bool,
         raise BuildError(path, f"warning (--strict): {printed.warnings[0]}", line)
 
 
-def refuse_broken_stylesheets(project: Project, edition: str) -> None:
+def refuse_broken_stylesheets(project: Project, edition: str, lang: str) -> None:
     """A stylesheet is code: a lost ';' or '}' is an error at its line, before anything is
     printed with it (WeasyPrint would go on without a word)."""
     from . import stylesheets
 
-    for relative in render.stylesheets(edition):
+    for relative in render.stylesheets(edition, lang):
         try:
             css = sandbox.read_file(project.root, project.root / relative)
         except sandbox.UnreadableFile:
@@ -343,7 +343,12 @@ def mandatory_lines(project: Project, lang: str):
             raise ConfigError(path, f"{key}: expected a sentence holding {{{placeholder}}}, where "
                                     f"{name} from handouts.toml goes, found "
                                     f"{sandbox.excerpt(repr(template), 60)}", _key_line(path, key))
-        lines.append(paper.Line(name, template.replace(f"{{{placeholder}}}", numbers[key]), numbers[key]))
+        sentence = template.replace(f"{{{placeholder}}}", numbers[key])
+        if typography.direction(lang) == "rtl":
+            # PDFium reads a right-to-left line in the order it is drawn, not as written: the
+            # page is searched for the number itself (still whole, large enough, unhidden).
+            sentence = numbers[key]
+        lines.append(paper.Line(name, sentence, numbers[key]))
     return tuple(lines)
 
 
