@@ -256,7 +256,7 @@ def as_text(report: CheckReport, quiet: bool = False) -> list[str]:
             reading = sheet.reading
             levels = {finding.level for finding in sheet.findings}
             rows.append((sheet.handout.slug, sheet.handout.lang, sheet.handout.status,
-                         f"{reading.measure.name} {reading.score:.1f}" if reading else "not measured",
+                         f"{reading.measure.name} {reading.score:.1f}" if reading else "not measured for this language",
                          "  ".join(f"{pages}/{budget}" if pages else "-"
                                    for pages, budget in (sheet.pages.get(e, (0, 0)) for e in editions)),
                          "FAIL" if ERROR in levels else "warn" if WARNING in levels else "ok"))

@@ -31,9 +31,9 @@ CONTENT_CASES = [
     ("image-file-url", 8, ["'file:///etc/hostname' is outside the project"]),
     ("image-http", 8, ["'https://example.org/logo.png' is outside the project"]),
     ("link-file-url", 8, ["'file:///etc/hostname' is outside the project"]),
-    ("glyph-outside-font", 8, ["expected only characters the project's fonts have, found ✓ "
-                               "(U+2713 CHECK MARK, content line 8)"]),
-    ("emoji-outside-font", 8, ["expected only characters the project's fonts have, found 😀"]),
+    ("glyph-outside-font", 8, ["✓ (U+2713 CHECK MARK): no font this project ships has it: add a "
+                               "font to styles/fonts.css, or write it in by hand"]),
+    ("emoji-outside-font", 8, ["😀 (U+1F600 GRINNING FACE): no font this project ships has it"]),
     ("impossible-date", 4, ["updated: expected a real date as YYYY-MM-DD, found '2026-02-30'"]),
     ("max-pages-zero", 6, ["max_pages: expected a whole number of pages, 1 or more, found 0"]),
     ("control-character-bel", 2, ["expected text, found the control character U+0007 (BEL)"]),

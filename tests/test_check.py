@@ -273,7 +273,7 @@ def test_a_translation_of_another_version_warns(project):
 
 
 @pytest.mark.parametrize("fixture, line, words", [
-    ("emoji-outside-font", 8, "expected only characters the project's fonts have, found 😀"),
+    ("emoji-outside-font", 8, "😀 (U+1F600 GRINNING FACE): no font this project ships has it"),
     ("raw-html-style", 10, "expected Markdown, found the HTML tag <style>"),
 ])
 def test_check_refuses_what_build_refuses(project, fixture, line, words):

@@ -193,7 +193,7 @@ def test_the_gate_names_what_does_not_exist(tmp_path):
 @pytest.mark.parametrize("field, value, words", [
     ("note", "x" * 501, "note: expected at most 500 characters, found 501"),
     ("patient", "Ana\x1b[2J", "patient: expected plain text, found a control character"),
-    ("clinician", "Dr. Ana \U0001F600", "clinician: expected characters the sheet's font has, found U+1F600"),
+    ("clinician", "Dr. Ana \U0001F600", "clinician: (U+1F600 GRINNING FACE): no font this project ships has it; write it in by hand"),
 ])
 def test_the_gate_refuses_personal_fields_without_repeating_them(tmp_path, field, value, words):
     project = load_project(one_sheet_project(tmp_path))
