@@ -239,10 +239,12 @@ def refuse_faults(project: Project, job: Job, printed, strict: bool,
             path = config  # the logo, which the template takes from handouts.toml
         raise BuildError(path, why, line)
     refuse_stylesheet_warnings(project, job, printed)
-    if printed.missing_characters or printed.system_fonts:
+    tofu = "".join(chr(int(code, 16)) for warning in printed.warnings  # no font at all drew it
+                   for code in re.findall(r"^\.notdef glyph .*\(U\+([0-9A-F]+)\)", warning))
+    if printed.missing_characters or printed.system_fonts or tofu:
 
         from . import pdf
-        found = printed.missing_characters
+        found = printed.missing_characters or tofu
         if not found:  # not in the content's text: a list marker or a stylesheet's content
             fonts = [sandbox.read_file(project.root, font)
                      for font in sorted((project.root / "styles").rglob("*.[ot]tf"))]
