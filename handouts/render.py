@@ -21,7 +21,7 @@ import markdown
 import markdown.extensions.tables
 from babel import Locale
 from babel.dates import format_date
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import markdown_extensions, sandbox, typography
 from .config import PAPERS, Clinic, Emergency, Project
@@ -215,9 +215,12 @@ def template_strings(root: Path, lang: str) -> dict:
         raise ConfigError(path, f"TOML syntax error: {error}")
 
 
-def keep_together(value: str) -> Markup:
-    """A phone number never breaks across lines, and keeps its order in right-to-left text."""
-    return typography.left_to_right(value)
+def keep_together(value: str, direction: str = "ltr") -> Markup:
+    """A phone number never breaks across lines, and keeps its order in right-to-left text
+    (isolated only there: WeasyPrint breaks the line before an isolated number badly)."""
+    if direction == "rtl":
+        return typography.left_to_right(value)
+    return escape(str(value).replace(" ", typography.NBSP))
 
 
 #: Characters that could end a CSS string, a rule or the <style> element a value sits in.
