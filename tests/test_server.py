@@ -244,7 +244,8 @@ def test_control_characters_are_400(client):
 def test_a_character_the_font_lacks_is_400_naming_the_field(client):
     response = client.post(SHEET, data={"patient": "Ann \U0001F600"})
     assert response.status_code == 400
-    assert "Patient&#39;s name: use characters the sheet&#39;s font has, found U+1F600." in response.text
+    assert ("Patient&#39;s name: (U+1F600 GRINNING FACE): no font this project ships has it; write it "
+            "in by hand on the printed sheet." in response.text)
 
 
 def test_a_note_too_long_for_a_one_page_sheet_says_what_to_do(client):
