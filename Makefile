@@ -7,22 +7,22 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: all build test check lock goldens bench system-libs browser-tools print-tools serve clean
+.PHONY: all build test check lock goldens bench system-libs browser-tools print-tools fonts serve clean
 
 all: build
 
-build: system-libs $(STAMP)
+build: system-libs fonts $(STAMP)
 	$(BIN)/handouts build
 
-test: system-libs browser-tools print-tools $(STAMP)
+test: system-libs browser-tools print-tools fonts $(STAMP)
 	$(BIN)/python -m pytest
 
 # The staff's print page and the designers' live preview, on http://127.0.0.1:8000/.
-serve: system-libs $(STAMP)
+serve: system-libs fonts $(STAMP)
 	$(BIN)/handouts serve
 
 # Reading level, reviews, translations, alt text, contrast and page budgets.
-check: system-libs $(STAMP)
+check: system-libs fonts $(STAMP)
 	$(BIN)/handouts check
 
 # The package, its dependencies and the test tools, in the repository's own venv, at exactly
@@ -52,12 +52,12 @@ lock:
 	  $(LOCK_FLAGS) --output-file $(LOCK) pyproject.toml
 
 # Rewrite tests/golden/ from a fresh build, after a visual change has been reviewed.
-goldens: system-libs $(STAMP)
+goldens: system-libs fonts $(STAMP)
 	$(BIN)/python -m pytest tests/test_goldens.py --update-goldens -q
 
 # Build times against bare WeasyPrint and Pandoc: prints a table, writes benchmarks/results.json;
 # then the web app's print times against bare WeasyPrint.
-bench: system-libs $(STAMP)
+bench: system-libs fonts $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/bench_web.py
 
@@ -116,5 +116,28 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Fonts for the letters Atkinson Hyperlegible lacks: Noto Sans (Vietnamese, Greek, Cyrillic),
+# Noto Sans SC (Chinese) and Tajawal (Arabic), from the npm registry at the versions
+# package-lock.json pins (TTF: the PDFs' subsets stay byte-identical), copied into styles/
+# because a sheet may load fonts from there only. Regular and bold of each, Noto Sans in italic
+# too, and each family's licence (SIL OFL 1.1) beside it.
+PINNED_FONTS := styles/fonts/pinned
+FONT_FILES   := noto-sans:NotoSans:400Regular noto-sans:NotoSans:700Bold \
+                noto-sans:NotoSans:400Regular_Italic noto-sans:NotoSans:700Bold_Italic \
+                tajawal:Tajawal:400Regular tajawal:Tajawal:700Bold \
+                noto-sans-sc:NotoSansSC:400Regular noto-sans-sc:NotoSansSC:700Bold
+
+fonts: $(PINNED_FONTS)/.installed
+
+$(PINNED_FONTS)/.installed: node_modules/axe-core/axe.min.js Makefile
+	@mkdir -p $(PINNED_FONTS)
+	@for triple in $(FONT_FILES); do \
+	  package=$${triple%%:*}; rest=$${triple#*:}; family=$${rest%%:*}; style=$${rest#*:}; \
+	  cp node_modules/@expo-google-fonts/$$package/$$style/$${family}_$$style.ttf \
+	     $(PINNED_FONTS)/$$family-$$(echo $$style | sed 's/^[0-9]*//; s/Regular_//; s/_//').ttf; \
+	  cp node_modules/@expo-google-fonts/$$package/LICENSE_FONT $(PINNED_FONTS)/$$family-OFL.txt; \
+	done
+	touch $@
+
 clean:
-	rm -rf $(VENV) $(LOCK_TOOLS) dist node_modules
+	rm -rf $(VENV) $(LOCK_TOOLS) dist node_modules $(PINNED_FONTS)

@@ -82,7 +82,8 @@ def check(project: Project, selection=(), today: date | None = None) -> CheckRep
     report.sheets.sort(key=lambda sheet: (sheet.handout.slug, languages.index(sheet.handout.lang)))
     report.contrast = sorted(colours.values(), key=lambda seen: seen[0].ratio)
     every_stylesheet = dict.fromkeys(sheet for edition in project.config.editions
-                                     for sheet in render.stylesheets(edition))
+                                     for lang in project.config.languages
+                                     for sheet in render.stylesheets(edition, lang))
     report.tokens = contrast.theme_tokens(project.root, tuple(every_stylesheet))
     report.findings += contrast_findings(project, report.contrast, report.tokens)
     return report
@@ -256,7 +257,7 @@ def as_text(report: CheckReport, quiet: bool = False) -> list[str]:
             reading = sheet.reading
             levels = {finding.level for finding in sheet.findings}
             rows.append((sheet.handout.slug, sheet.handout.lang, sheet.handout.status,
-                         f"{reading.measure.name} {reading.score:.1f}" if reading else "not measured",
+                         f"{reading.measure.name} {reading.score:.1f}" if reading else "not measured for this language",
                          "  ".join(f"{pages}/{budget}" if pages else "-"
                                    for pages, budget in (sheet.pages.get(e, (0, 0)) for e in editions)),
                          "FAIL" if ERROR in levels else "warn" if WARNING in levels else "ok"))

@@ -29,7 +29,7 @@ MAX_YAML_DEPTH = 4
 MAX_NESTING = 6
 #: The longest a front matter text may be: a title is one line of the running header and the
 #: footer (and WeasyPrint takes minutes to fit a title of thousands of letters).
-MAX_LENGTHS = {"title": 120, "summary": 300, "reviewed_by": 100, "version": 20}
+MAX_LENGTHS = {"title": 120, "summary": 300, "main_message": 300, "reviewed_by": 100, "version": 20}
 #: Characters that print as nothing or garble a line: C0 and C1 controls except tab and newline.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -48,6 +48,7 @@ class Handout:
     body: str
     body_line: int  # line of the file on which the Markdown body starts
     summary: str = ""
+    main_message: str = ""  # the one thing to remember, printed at the top of page 1
     reviewed_by: str = ""
     review_due: date | None = None
     max_pages: int = DEFAULT_MAX_PAGES
@@ -80,6 +81,7 @@ FIELDS = {
     "updated": Field(date, True, "a date as YYYY-MM-DD"),
     "status": Field(str, True, "approved or draft"),
     "summary": Field(str, False, "one sentence of text"),
+    "main_message": Field(str, False, "one or two sentences of text"),
     "reviewed_by": Field(str, False, "a name"),
     "review_due": Field(date, False, "a date as YYYY-MM-DD"),
     "max_pages": Field(int, False, "a whole number of pages, 1 or more"),

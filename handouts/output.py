@@ -125,6 +125,7 @@ def opened(out: Path, release: str, on_wait=None):
         raise OutputError(f"{display_path(out)}: cannot open the folder: {reason(error)}") from None
     try:
         _acquire(lock, out, on_wait)
+        _remove_leftovers(out)
         folder = OutputFolder(out, release=release)
         folder.entries = read_manifest(out, folder.notes)
         folder.cache = read_cache(out, folder.notes)
@@ -135,6 +136,14 @@ def opened(out: Path, release: str, on_wait=None):
                               f"the earlier PDFs and their manifest entries are unchanged") from None
     finally:
         os.close(lock)  # releases the flock
+
+
+def _remove_leftovers(out: Path) -> None:
+    """The temporary file a killed build was writing (``write_atomically``): with the lock held,
+    no other build can be writing it."""
+    for leftover in out.glob(f".{MANIFEST}.*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
 
 
 def _acquire(lock: int, out: Path, on_wait) -> None:

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import content, output, render, sandbox, workers
+from . import content, output, render, sandbox, typography, workers
 from .config import BILINGUAL, CONFIG_FILE, PAPER_POINTS, PAPERS, Project, line_of
 from .content import Handout
 from .errors import (BuildError, ConfigError, ContentError, HandoutsError, InputError, display_path,
@@ -202,7 +202,7 @@ def print_sheet(project: Project, job: Job, *, strict: bool = False,
     from . import pdf  # imports WeasyPrint: only a sheet that is really printed pays for it
 
     check_personal(personal)
-    refuse_broken_stylesheets(project, job.edition)
+    refuse_broken_stylesheets(project, job.edition, job.handout.lang)
     try:
         html = render.render_html(project, job.handout, job.edition, job.paper, personal, job.translation)
         printed = pdf.print_pdf(project.root, html)
@@ -252,8 +252,9 @@ def refuse_faults(project: Project, job: Job, printed, strict: bool,
     for name in PERSONAL_LIMITS:  # a character typed at the front desk is the field's fault
         value = getattr(personal, name, "") if personal else ""
         if unprintable := [char for char in printed.missing_characters if char in value]:
-            raise PersonalFieldError(f"{name}: expected characters the sheet's font has, found "
-                                     f"U+{ord(unprintable[0]):04X}")
+            # Named by its code only: an error never repeats what was typed about a patient.
+            raise PersonalFieldError(f"{name}: {_character_name(unprintable[0])[2:]}: no font this "
+                                     f"project ships has it; write it in by hand on the printed sheet")
     if printed.violations:  # a URL outside the sandbox, or an image that may not be printed
         needle, why = printed.violations[0]
         path, line = blame(project, job, printed, needle)
@@ -262,23 +263,23 @@ def refuse_faults(project: Project, job: Job, printed, strict: bool,
             path = config  # the logo, which the template takes from handouts.toml
         raise BuildError(path, why, line)
     refuse_stylesheet_warnings(project, job, printed)
-    if printed.missing_characters or printed.system_fonts:
+    tofu = "".join(chr(int(code, 16)) for warning in printed.warnings  # no font at all drew it
+                   for code in re.findall(r"^\.notdef glyph .*\(U\+([0-9A-F]+)\)", warning))
+    if printed.missing_characters or printed.system_fonts or tofu:
 
         from . import pdf
-        found = printed.missing_characters
+        found = printed.missing_characters or tofu
         if not found:  # not in the content's text: a list marker or a stylesheet's content
             fonts = [sandbox.read_file(project.root, font)
                      for font in sorted((project.root / "styles").rglob("*.[ot]tf"))]
             found = pdf._missing_characters(printed.text(), fonts)
-        lines = [handout.line_of(char) for char in found]
-        glyphs = "; ".join(
-            f"{char} (U+{ord(char):04X} {unicodedata.name(char, 'with no Unicode name')}, "
-            + (f"content line {line})" if line else "from a list marker or stylesheet rule, not the "
-               "content: set it in styles/)") for char, line in zip(found, lines))
-        raise BuildError(handout.path, f"expected only characters the project's fonts have, found "
-                                       f"{glyphs or 'some'} (drawn with this machine's "
-                                       f"{', '.join(printed.system_fonts)})",
-                         min(filter(None, lines), default=None))
+        if found:
+            path, line = _where_written(project, handout, found[0])
+            raise BuildError(path, f"{_character_name(found[0])}: no font this project ships has it: "
+                                   f"add a font to styles/fonts.css, or write it in by hand", line)
+        raise BuildError(handout.path, f"expected only the project's fonts, found this machine's "
+                                       f"{', '.join(printed.system_fonts)} (from a list marker or a "
+                                       f"stylesheet rule: set it in styles/)")
     if overrun := job.over_budget(printed.pages):
         raise PageBudgetError(handout.path, f"{job.path} {overrun}", handout.key_lines.get(job.budget_key),
                               printed.pages)
@@ -288,12 +289,32 @@ def refuse_faults(project: Project, job: Job, printed, strict: bool,
         raise BuildError(path, f"warning (--strict): {printed.warnings[0]}", line)
 
 
-def refuse_broken_stylesheets(project: Project, edition: str) -> None:
+def _character_name(char: str) -> str:
+    return f"{char} (U+{ord(char):04X} {unicodedata.name(char, 'with no Unicode name')})"
+
+
+def _where_written(project: Project, handout: Handout, char: str) -> tuple[Path, int | None]:
+    """The file and line that hold ``char``: the content, the language's template strings or
+    handouts.toml; else the content file, without a line (a list marker or a stylesheet's)."""
+    if line := handout.line_of(char):
+        return handout.path, line
+    strings = project.root / "templates" / "strings" / f"{handout.lang}.toml"
+    for path in (strings, project.root / CONFIG_FILE):
+        try:
+            text = sandbox.read_file(project.root, path, 1024 * 1024).decode("utf-8", "replace")
+        except sandbox.UnreadableFile:
+            continue
+        if line := _line_in(text, char):
+            return path, line
+    return handout.path, None
+
+
+def refuse_broken_stylesheets(project: Project, edition: str, lang: str) -> None:
     """A stylesheet is code: a lost ';' or '}' is an error at its line, before anything is
     printed with it (WeasyPrint would go on without a word)."""
     from . import stylesheets
 
-    for relative in render.stylesheets(edition):
+    for relative in render.stylesheets(edition, lang):
         try:
             css = sandbox.read_file(project.root, project.root / relative)
         except sandbox.UnreadableFile:
@@ -367,7 +388,12 @@ def mandatory_lines(project: Project, lang: str):
             raise ConfigError(path, f"{key}: expected a sentence holding {{{placeholder}}}, where "
                                     f"{name} from handouts.toml goes, found "
                                     f"{sandbox.excerpt(repr(template), 60)}", _key_line(path, key))
-        lines.append(paper.Line(name, template.replace(f"{{{placeholder}}}", numbers[key]), numbers[key]))
+        sentence = template.replace(f"{{{placeholder}}}", numbers[key])
+        if typography.direction(lang) == "rtl":
+            # PDFium reads a right-to-left line in the order it is drawn, not as written: the
+            # page is searched for the number itself (still whole, large enough, unhidden).
+            sentence = numbers[key]
+        lines.append(paper.Line(name, sentence, numbers[key]))
     return tuple(lines)
 
 

@@ -21,7 +21,7 @@ import markdown
 import markdown.extensions.tables
 from babel import Locale
 from babel.dates import format_date
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import bilingual, markdown_extensions, qrcode, sandbox, typography
 from .config import PAPERS, Clinic, Emergency, Project
@@ -44,6 +44,8 @@ MARKDOWN_EXTENSIONS = [markdown_extensions.CallOuts(), markdown_extensions.Autho
                        "pymdownx.tasklist", markdown_extensions.SheetMarkdown()]
 #: Stylesheets in cascade order; an edition's layer comes last and only overrides.
 STYLESHEETS = ("styles/fonts.css", "styles/tokens.css", "styles/print.css")
+#: The layer for languages written right to left: what logical properties cannot mirror.
+RIGHT_TO_LEFT = "styles/scripts/rtl.css"
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class SheetContext:
     emergency: Emergency
     text: dict  # the language's template strings, from templates/strings/<lang>.toml
     lang: str
+    direction: str  # "ltr" or "rtl", from the language
     edition: str
     paper: str  # CSS page size
     updated: str  # the handout's date, written out in its language
@@ -107,11 +110,12 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
         emergency=project.config.emergency,
         text=typography.tie_strings(template_strings(project.root, handout.lang)),
         lang=handout.lang,
+        direction=typography.direction(handout.lang),
         edition=edition,
         paper=PAPERS[paper],
         updated=written_date(handout),
         keywords=", ".join([*handout.slug.split("-"), project.config.clinic.name]),
-        stylesheets=stylesheets(edition),
+        stylesheets=stylesheets(edition, handout.lang),
         logo=project.config.clinic.logo,
         personal=personal or Personal(),
         translation=translation_of(project, translation) if translation else None,
@@ -206,9 +210,12 @@ def _without_alt(handout: Handout, collector: _URLCollector) -> list[BuildError]
             for src, alt in collector.images if not (alt or "").strip()]
 
 
-def stylesheets(edition: str) -> tuple[str, ...]:
+def stylesheets(edition: str, lang: str = "en") -> tuple[str, ...]:
+    """The stylesheets of a sheet in cascade order: the edition's layer overrides the base, and
+    the right-to-left layer comes last."""
     layer = () if edition == "standard" else (f"styles/editions/{edition}.css",)
-    return STYLESHEETS + layer
+    mirrored = (RIGHT_TO_LEFT,) if typography.direction(lang) == "rtl" else ()
+    return STYLESHEETS + layer + mirrored
 
 
 @functools.cache
@@ -240,9 +247,12 @@ def template_strings(root: Path, lang: str) -> dict:
         raise ConfigError(path, f"TOML syntax error: {error}")
 
 
-def keep_together(value: str) -> str:
-    """A phone number never breaks across lines: its spaces become no-break spaces."""
-    return str(value).replace(" ", "\u00a0")
+def keep_together(value: str, direction: str = "ltr") -> Markup:
+    """A phone number never breaks across lines, and keeps its order in right-to-left text
+    (isolated only there: WeasyPrint breaks the line before an isolated number badly)."""
+    if direction == "rtl":
+        return typography.left_to_right(value)
+    return escape(str(value).replace(" ", typography.NBSP))
 
 
 #: Characters that could end a CSS string, a rule or the <style> element a value sits in.

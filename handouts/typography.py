@@ -1,4 +1,12 @@
-"""No-break spaces that keep a number with its unit and with the short word before it.
+"""The typography that follows from a sheet's language: its direction, and no-break spaces that
+keep a number with its unit and with the short word before it.
+
+Direction comes from the language's locale data (Babel's CLDR): ``ar``, ``fa``, ``he``, ``ur``
+and every other right-to-left language get ``dir="rtl"`` and the right-to-left stylesheet layer.
+Line breaking and hyphenation need no rule here: WeasyPrint breaks lines by Unicode's rules for
+the script (between Chinese characters, at spaces elsewhere) and hyphenates with Pyphen's
+dictionary for the ``lang`` of the page where Pyphen has one (not for Vietnamese, Chinese or
+Arabic, whose words it leaves whole).
 
 "24 / hours" or "al menos / 24 horas" split over two lines is hard to read, most of all in
 large print, where few words fit on a line. Two rules, the same in every language, applied
@@ -11,9 +19,11 @@ attribute values):
 """
 from __future__ import annotations
 
+import functools
 import re
 
-from markupsafe import Markup
+from babel import Locale
+from markupsafe import Markup, escape
 
 NBSP = "\u00a0"
 #: Words this short are tied to the number that follows them.
@@ -23,6 +33,20 @@ _NUMBER = r"(?<![\w#&.,])\d+(?:[.,:]\d+)*%?"  # 24, 1.5, 3:30, 1,000, 50%; not i
 _NUMBER_THEN_WORD = re.compile(rf"({_NUMBER})[ \t]+(?=[^\W\d_])")
 _SHORT_WORD_THEN_NUMBER = re.compile(rf"(?<![\w\-])([^\W\d_]{{1,{SHORT_WORD}}})[ \t]+(?={_NUMBER})")
 _TAG = re.compile(r"(<[^>]*>)")
+
+
+@functools.cache
+def direction(lang: str) -> str:
+    """``rtl`` for a language written right to left, else ``ltr`` (the code is checked when
+    handouts.toml is loaded, so Babel knows it)."""
+    return Locale.parse(lang, sep="-").text_direction
+
+
+def left_to_right(number: str) -> Markup:
+    """A phone number kept whole and in its order in a sentence of any direction: isolated as
+    left to right (in Arabic, "(480) 555-0142" would otherwise print as "555-0142 (480)"), its
+    spaces no-break spaces so that it never wraps."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(escape(str(number)).replace(" ", NBSP))
 
 
 def tie_numbers(text: str) -> str:

@@ -272,7 +272,8 @@ def test_control_characters_are_400(client):
 def test_a_character_the_font_lacks_is_400_naming_the_field(client):
     response = client.post(SHEET, data={"patient": "Ann \ue000"})  # private use: no font has it
     assert response.status_code == 400
-    assert "The sheet&#39;s font cannot print a character of this (U+E000)" in response.text
+    assert ("No font of this sheet can print a character of this (U+E000), such as an emoji. Use plain "
+            "letters, or write it in by hand on the printed sheet." in response.text)
     assert 'id="patient-error"' in response.text
 
 

@@ -6,6 +6,8 @@ value kept; nothing of it is kept on the server. The limits are the render gate'
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -112,9 +114,10 @@ def gate_refusal(filled: Filled, error: PersonalFieldError | PageBudgetError) ->
 
 def plain(message: str) -> str:
     """The gate's 'expected X, found Y' as a request to staff."""
-    if message.startswith("expected characters the sheet's font has"):
-        return (f"The sheet's font cannot print a character of this ({message.rpartition(' ')[2]}), "
-                f"such as an emoji. Use plain letters, or write it in by hand.")
+    if "no font this project ships has it" in message:
+        code = re.search(r"U\+[0-9A-F]{4,6}", message)
+        return (f"No font of this sheet can print a character of this ({code.group() if code else 'a sign'}), "
+                f"such as an emoji. Use plain letters, or write it in by hand on the printed sheet.")
     if message.startswith("expected plain text"):
         return "This holds a control character (pasted from elsewhere?). Type it again."
     return message.replace("expected", "Use", 1) + "."

@@ -1,0 +1,56 @@
+"""Right to left: an Arabic sheet's lines end at the text column's right edge, its side column
+is at the left, and the clinic's numbers keep their order, in both editions."""
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import pdfplumber
+import pytest
+
+from conftest import copy_project
+from handouts.config import load_project
+from handouts.pipeline import render_sheet
+
+EDITIONS = ("standard", "large-print")
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """Page 1 of the Arabic aftercare sheet in each edition: (its pdfplumber page's lines, width)."""
+    project = load_project(copy_project(tmp_path_factory.mktemp("rtl") / "project", all_languages=True))
+    found = {}
+    for edition in EDITIONS:
+        data = render_sheet(project, "ketamine-aftercare", "ar", edition, strict=True).data
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            page = pdf.pages[0]
+            found[edition] = (page.extract_text_lines(), float(page.width))
+    return found
+
+
+def arabic(text: str) -> bool:
+    return any("\u0600" <= char <= "\u06ff" for char in text)
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_arabic_lines_are_right_aligned_to_the_text_column(pages, edition):
+    lines, width = pages[edition]
+    body = [line for line in lines if arabic(line["text"]) and line["top"] > 250]
+    # The commonest right edge is the text column's: a few points inside the right margin
+    # (a call-out's padding); lines end there and start wherever their words run out.
+    [(edge, count)] = Counter(round(line["x1"]) for line in body).most_common(1)
+    assert width - edge < 1.2 * 72 and count >= 4, (edge, count)
+    assert len({round(line["x0"]) for line in body if round(line["x1"]) == edge}) >= count - 1
+
+
+def test_the_side_column_is_at_the_left_in_the_standard_edition(pages):
+    lines, width = pages["standard"]
+    [heading] = [line for line in lines if "هل لديك أسئلة" in line["text"][::-1]]  # drawn order
+    assert heading["x1"] < width / 2
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("number", ["(480) 555-0142", "911", "988"])
+def test_the_numbers_come_out_in_order(pages, edition, number):
+    lines, _ = pages[edition]
+    assert any(number in line["text"].replace("\u00a0", " ") for line in lines), [l["text"] for l in lines]
