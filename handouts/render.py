@@ -46,6 +46,15 @@ MARKDOWN_EXTENSIONS = [markdown_extensions.CallOuts(), markdown_extensions.Autho
 STYLESHEETS = ("styles/fonts.css", "styles/tokens.css", "styles/print.css")
 #: The layer for languages written right to left: what logical properties cannot mirror.
 RIGHT_TO_LEFT = "styles/scripts/rtl.css"
+#: Fonts of scripts that most sheets never print are megabytes (Chinese alone is 21 MB) that
+#: every print would load: each has a stylesheet of its own, linked only when the sheet's text
+#: (content, template strings, clinic facts or what staff typed in) has a letter it draws.
+SCRIPT_FONTS = {
+    "styles/scripts/han.css": re.compile("[\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
+                                         "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0002fa1f]"),
+    "styles/scripts/arabic.css": re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufdff"
+                                            "\ufe70-\ufeff]"),
+}
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,7 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
         paper=PAPERS[paper],
         updated=written_date(handout),
         keywords=", ".join([*handout.slug.split("-"), project.config.clinic.name]),
-        stylesheets=stylesheets(edition, handout.lang),
+        stylesheets=stylesheets(edition, handout.lang, _printed_text(project, handout, personal, translation)),
         logo=project.config.clinic.logo,
         personal=personal or Personal(),
         translation=translation_of(project, translation) if translation else None,
@@ -210,12 +219,22 @@ def _without_alt(handout: Handout, collector: _URLCollector) -> list[BuildError]
             for src, alt in collector.images if not (alt or "").strip()]
 
 
-def stylesheets(edition: str, lang: str = "en") -> tuple[str, ...]:
-    """The stylesheets of a sheet in cascade order: the edition's layer overrides the base, and
-    the right-to-left layer comes last."""
+def stylesheets(edition: str, lang: str = "en", text: str | None = None) -> tuple[str, ...]:
+    """The stylesheets of a sheet in cascade order: the fonts of the scripts its ``text`` needs
+    (all of them when the text is not known), the edition's layer over the base, and the
+    right-to-left layer last."""
+    scripts = tuple(sheet for sheet, letters in SCRIPT_FONTS.items() if text is None or letters.search(text))
     layer = () if edition == "standard" else (f"styles/editions/{edition}.css",)
     mirrored = (RIGHT_TO_LEFT,) if typography.direction(lang) == "rtl" else ()
-    return STYLESHEETS + layer + mirrored
+    return STYLESHEETS[:1] + scripts + STYLESHEETS[1:] + layer + mirrored
+
+
+def _printed_text(project: Project, handout: Handout, personal: Personal | None,
+                  translation: Handout | None) -> str:
+    """Everything a sheet may print, as plain text: to choose the fonts it needs."""
+    sources = [handout, translation, personal, project.config.clinic, project.config.emergency]
+    words = [template_strings(project.root, sheet.lang) for sheet in (handout, translation) if sheet]
+    return " ".join(str(vars(source)) for source in sources if source) + " ".join(map(str, words))
 
 
 @functools.cache

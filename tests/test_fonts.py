@@ -41,6 +41,20 @@ def test_every_font_of_a_sheet_in_every_script_is_ours_and_a_subset(world):
         assert family.rsplit("-", 1)[0] in OUR_FONTS or family in OUR_FONTS, font
 
 
+@pytest.mark.parametrize("name, loads", [("Ann Lee", set()), ("王小明", {"NotoSansSC"}),
+                                         ("محمد", {"Tajawal"}), ("Ann 王 محمد", {"NotoSansSC", "Tajawal"})])
+def test_a_script_font_is_loaded_only_for_a_sheet_with_its_letters(world, name, loads):
+    sheet = render_sheet(world, "ketamine-aftercare", "en", personal=Personal(patient=name))
+    loaded = {path.rsplit("/", 1)[1].split("-")[0] for path, _ in sheet.used if path.endswith(".ttf")}
+    assert loaded & {"NotoSansSC", "Tajawal"} == loads
+
+
+def test_a_chinese_sheet_loads_the_chinese_font_and_not_the_arabic(world):
+    sheet = render_sheet(world, "ketamine-aftercare", "zh")
+    loaded = {path.rsplit("/", 1)[1].split("-")[0] for path, _ in sheet.used if path.endswith(".ttf")}
+    assert "NotoSansSC" in loaded and "Tajawal" not in loaded
+
+
 @pytest.mark.parametrize("character", ["\U0001F9FF", "\U00010000"])  # nazar amulet, Linear B
 def test_a_character_no_shipped_font_has_is_refused_with_a_word_to_write_it_in(world, character):
     with pytest.raises(PersonalFieldError) as raised:
