@@ -29,7 +29,8 @@ MAX_YAML_DEPTH = 4
 MAX_NESTING = 6
 #: The longest a front matter text may be: a title is one line of the running header and the
 #: footer (and WeasyPrint takes minutes to fit a title of thousands of letters).
-MAX_LENGTHS = {"title": 120, "summary": 300, "reviewed_by": 100, "version": 20}
+MAX_LENGTHS = {"title": 120, "summary": 300, "reviewed_by": 100, "version": 20, "short_title": 60,
+               "main_message": 200}
 #: Characters that print as nothing or garble a line: C0 and C1 controls except tab and newline.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -48,6 +49,8 @@ class Handout:
     body: str
     body_line: int  # line of the file on which the Markdown body starts
     summary: str = ""
+    main_message: str = ""  # what the patient must do or know, at the top of page 1
+    short_title: str = ""  # the running header's and footer's name of a sheet with a long title
     reviewed_by: str = ""
     review_due: date | None = None
     max_pages: int = DEFAULT_MAX_PAGES
@@ -57,6 +60,11 @@ class Handout:
     @property
     def is_draft(self) -> bool:
         return self.status == "draft"
+
+    @property
+    def running_title(self) -> str:
+        """The name the running header and footer print: one line, even in large print."""
+        return self.short_title or self.title
 
     def line_of(self, needle: str) -> int | None:
         """The file's line number of the first body line holding ``needle``, if any."""
@@ -79,6 +87,8 @@ FIELDS = {
     "updated": Field(date, True, "a date as YYYY-MM-DD"),
     "status": Field(str, True, "approved or draft"),
     "summary": Field(str, False, "one sentence of text"),
+    "main_message": Field(str, False, "one or two short sentences: what the patient must do or know"),
+    "short_title": Field(str, False, "a short name for the running header and footer"),
     "reviewed_by": Field(str, False, "a name"),
     "review_due": Field(date, False, "a date as YYYY-MM-DD"),
     "max_pages": Field(int, False, "a whole number of pages, 1 or more"),

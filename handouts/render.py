@@ -23,7 +23,7 @@ from babel import Locale
 from babel.dates import format_date
 from markupsafe import Markup
 
-from . import markdown_extensions, sandbox, typography
+from . import icons, markdown_extensions, sandbox, typography
 from .config import PAPERS, Clinic, Emergency, Project
 from .content import Handout
 from .errors import BuildError, ConfigError, ContentError
@@ -66,6 +66,7 @@ class SheetContext:
 
     handout: Handout
     body: Markup
+    main_message: Markup  # the front matter's main message, icons placed
     clinic: Clinic
     emergency: Emergency
     text: dict  # the language's template strings, from templates/strings/<lang>.toml
@@ -82,9 +83,12 @@ class SheetContext:
 def render_html(project: Project, handout: Handout, edition: str, paper: str,
                 personal: Personal | None = None) -> str:
     """The complete HTML document of one handout edition, ready for printing."""
+    sheets = stylesheets(edition)
+    colour = icons.token_colour(project.root, sheets)
     context = SheetContext(
         handout=handout,
-        body=typography.tie_html(markdown_to_html(project, handout)),
+        body=typography.tie_html(_coloured(markdown_to_html(project, handout), project, handout, colour)),
+        main_message=typography.tie_html(_coloured(main_message_html(handout), project, handout, colour)),
         clinic=project.config.clinic,
         emergency=project.config.emergency,
         text=typography.tie_strings(template_strings(project.root, handout.lang)),
@@ -93,8 +97,8 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
         paper=PAPERS[paper],
         updated=format_date(handout.updated, format="long", locale=Locale.parse(handout.lang, sep="-")),
         keywords=", ".join([*handout.slug.split("-"), project.config.clinic.name]),
-        stylesheets=stylesheets(edition),
-        logo=project.config.clinic.logo,
+        stylesheets=sheets,
+        logo=icons.coloured_logo(project.root, project.config.clinic.logo, colour),
         personal=personal or Personal(),
     )
     template_dir = project.root / "templates"
@@ -132,6 +136,27 @@ def markdown_to_html(project: Project, handout: Handout) -> Markup:
     if missing_alt := _without_alt(handout, found):
         raise missing_alt[0]
     return Markup(html)
+
+
+def main_message_html(handout: Handout) -> Markup:
+    """The main message as inline HTML (emphasis and icons); its mistakes are errors at its line."""
+    if not handout.main_message:
+        return Markup("")
+    converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    html = converter.convert(handout.main_message)
+    line = handout.key_lines.get("main_message")
+    if converter.htmlStash.rawHtmlBlocks:
+        raise ContentError(handout.path, "main_message: expected words and icons, found HTML", line)
+    if found := markdown_extensions.mistakes(converter):
+        raise ContentError(handout.path, f"main_message: {found[0].message}", line)
+    return Markup(re.sub(r"^<(p|figure)>|</(p|figure)>$", "", html.strip()))
+
+
+def _coloured(html: Markup, project: Project, handout: Handout, colour: str) -> Markup:
+    """The HTML with its icons drawn in the brand's colour (an unknown icon is an error)."""
+    def line_of(needle: str) -> int | None:
+        return handout.line_of(needle) or handout.key_lines.get("main_message")
+    return Markup(icons.colour_icons(str(html), project.root, colour, handout.path, line_of))
 
 
 def refuse_raw_html(handout: Handout, raw: str) -> None:
