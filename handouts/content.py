@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from . import sandbox
+from .markdown_extensions import without_icons
 from .errors import ContentError, unknown_name
 
 DEFAULT_MAX_PAGES = 2
@@ -276,9 +277,11 @@ def _field_value(path: Path, key: str, loader: yaml.SafeLoader, node: yaml.Node,
              and (not key.startswith("max_pages") or value >= 1))
     if not valid:
         raise ContentError(path, f"{key}: expected {field.description}, found {_describe(value)}", line)
-    if isinstance(value, str) and len(value) > MAX_LENGTHS.get(key, len(value)):
+    # The main message is measured as it reads: its icons' syntax does not count.
+    length = len(without_icons(value) if key == "main_message" else value) if isinstance(value, str) else 0
+    if length > MAX_LENGTHS.get(key, length):
         raise ContentError(path, f"{key}: expected at most {MAX_LENGTHS[key]} characters, found "
-                                 f"{len(value)}", line)
+                                 f"{length}", line)
     return value
 
 
