@@ -21,8 +21,8 @@ from .errors import ContentError, unknown_name
 ICON_DIR = "assets/icons"
 #: The token icons and the logo are drawn in (tokens.css sets it from --brand).
 COLOUR_TOKEN = "--icon"
-#: How an icon comes out of the Markdown: its name is the file's.
-PLACED = re.compile(r'<img class="icon" src="assets/icons/([^"/]*)\.svg"')
+#: An icon's address as the Markdown writes it: its name is the file's.
+PLACED = re.compile(r'\bsrc="assets/icons/([^"/]*)\.svg"')
 _VAR = re.compile(r"var\(\s*(--[\w-]+)\s*\)")
 
 
@@ -54,16 +54,22 @@ def coloured(svg: str, colour: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(painted.encode("utf-8")).decode("ascii")
 
 
+def check_names(html: str, root: Path, source: Path, line_of) -> None:
+    """An icon the project does not have is an error at its line, naming the ones it has."""
+    known = names(root)
+    for name in PLACED.findall(html):
+        if name not in known:
+            raise ContentError(source, unknown_name("icon", name, known), line_of(f":icon[{name}]"))
+
+
 def colour_icons(html: str, root: Path, colour: str, source: Path, line_of) -> str:
     """Every placed icon as a coloured data: URL; an unknown name is an error at its line."""
-    known = names(root)
+    check_names(html, root, source, line_of)
 
     def replace(found: re.Match) -> str:
         name = found[1]
-        if name not in known:
-            raise ContentError(source, unknown_name("icon", name, known), line_of(f":icon[{name}]"))
         svg = (root / ICON_DIR / f"{name}.svg").read_text(encoding="utf-8")
-        return f'<img class="icon" src="{coloured(svg, colour)}"'
+        return f'src="{coloured(svg, colour)}"'
     return PLACED.sub(replace, html)
 
 

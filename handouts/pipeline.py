@@ -35,8 +35,11 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = output.MANIFEST
 #: What staff may write in for a patient, at most: enough for a name, a date, a short note.
-PERSONAL_LIMITS = {"patient": 100, "treatment_date": 60, "next_visit": 100, "clinician": 100,
-                   "note": 500}
+#: The "Prepared for" box is designed for every field at its limit (tests/test_personal_room.py
+#: prints them all, in wide letters, on every sheet, edition and paper): a date as the web app
+#: writes it out in full is at most 60 characters, a note two short sentences.
+PERSONAL_LIMITS = {"patient": 60, "treatment_date": 60, "next_visit": 60, "clinician": 60,
+                   "note": 200}
 #: Accent marks a letter may carry: Vietnamese stacks two, a few scripts three; a tall stack of
 #: them is drawn over the lines above and below, and past the paper's edge.
 MAX_MARKS = 3

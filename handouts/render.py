@@ -125,6 +125,7 @@ def markdown_to_html(project: Project, handout: Handout) -> Markup:
         refuse_raw_html(handout, str(raw))
     if found_mistakes := markdown_extensions.mistakes(converter):
         raise first_mistake(handout, found_mistakes)
+    icons.check_names(html, project.root, handout.path, handout.line_of)
     found = _collected(html)
     for url, is_link in found.urls:
         if url.startswith("#") or (is_link and url.split(":", 1)[0].lower() in sandbox.LINK_SCHEMES):

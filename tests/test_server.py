@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 from conftest import copy_project, run
 from handouts.errors import HandoutsError
 from handouts.pdf import pdf_text
+from handouts.pipeline import PERSONAL_LIMITS
 from handouts.server import app as server_app
 from handouts.server import security, serving
 from handouts.server.app import create_app
@@ -88,9 +89,9 @@ def test_thumbnail_is_the_first_page_as_png(client):
 
 def test_personalise_form_has_every_field_with_its_limit(client):
     html = client.get("/personalise/es/ketamine-aftercare", params={"edition": "large-print"}).text
-    for name, limit in {"patient": 100, "treatment_date": 60, "next_visit": 100, "clinician": 100}.items():
-        assert f'name="{name}" type="text" maxlength="{limit}"' in html
-    assert 'name="note" rows="4" maxlength="500"' in html
+    for name in ("patient", "treatment_date", "next_visit", "clinician"):
+        assert f'name="{name}" type="text" maxlength="{PERSONAL_LIMITS[name]}"' in html
+    assert f'name="note" rows="4" maxlength="{PERSONAL_LIMITS["note"]}"' in html
     assert 'action="/print/es/ketamine-aftercare"' in html and 'autocomplete="off"' in html
     assert '<option value="large-print" selected>' in html
 
@@ -101,7 +102,7 @@ def test_plain_print_has_write_in_lines_and_is_logged(client):
     before = client.app.state.log.total()
     response = client.post(SHEET, data={})
     text = squeezed(printed(response))
-    assert "Prepared for" in text and "Next visit" in text and "Your clinician" in text
+    assert "Prepared for" in text and "Next visit" in text and "Your doctor or nurse" in text
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["content-disposition"] == 'inline; filename="ketamine-aftercare-en.pdf"'
     assert client.app.state.log.total() == before + 1
