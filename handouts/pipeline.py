@@ -39,7 +39,7 @@ MANIFEST = output.MANIFEST
 #: prints them all, in wide letters, on every sheet, edition and paper): a date as the web app
 #: writes it out in full is at most 60 characters, a note two short sentences.
 PERSONAL_LIMITS = {"patient": 60, "treatment_date": 60, "next_visit": 60, "clinician": 60,
-                   "note": 200}
+                   "note": 150}
 #: Accent marks a letter may carry: Vietnamese stacks two, a few scripts three; a tall stack of
 #: them is drawn over the lines above and below, and past the paper's edge.
 MAX_MARKS = 3
