@@ -390,8 +390,9 @@ def _unstash(text: str) -> str:
 
 
 def _same_address(text: str, address: str, phone: bool) -> bool:
-    if phone:
-        return re.sub(r"\D", "", text) == re.sub(r"\D", "", address)
+    if phone:  # "(480) 555-0199" is tel:+14805550199: the address only adds the country code
+        shown, dialled = re.sub(r"\D", "", text), re.sub(r"\D", "", address)
+        return len(shown) >= 7 and dialled.endswith(shown) and len(dialled) - len(shown) <= 3
 
     def bare(value: str) -> str:
         return re.sub(r"^(https?:)?//|^mailto:|/$", "", value.strip().lower())

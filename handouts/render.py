@@ -36,12 +36,13 @@ TEMPLATE = "handout.html"
 #: Call-outs of the designed types, the author classes, lists, quotes; GitHub pipe tables
 #: (alignment as ``align``, since content may carry no style attribute); ``- [ ]`` task lists;
 #: definition lists, numbered footnotes (named as a string: each converter gets its own, since
-#: the extension keeps the notes); and the sheet's own additions (CommonMark indentation,
+#: the extension keeps the notes); bare web and mail addresses as links (pymdownx.magiclink);
+#: and the sheet's own additions (CommonMark indentation,
 #: heading levels, printed link addresses, syntax left as text).
 MARKDOWN_EXTENSIONS = [markdown_extensions.CallOuts(), markdown_extensions.AuthorClasses(), "sane_lists",
                        "smarty", "def_list", "handouts.markdown_extensions:NumberedFootnotes",
                        markdown.extensions.tables.TableExtension(use_align_attribute=True),
-                       "pymdownx.tasklist", markdown_extensions.SheetMarkdown()]
+                       "pymdownx.tasklist", "pymdownx.magiclink", markdown_extensions.SheetMarkdown()]
 #: Stylesheets in cascade order; an edition's layer comes last and only overrides.
 STYLESHEETS = ("styles/fonts.css", "styles/tokens.css", "styles/print.css")
 
