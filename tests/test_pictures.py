@@ -10,7 +10,7 @@ from handouts.config import load_project
 from handouts.errors import InputError
 from handouts.pipeline import render_sheet
 
-from conftest import one_sheet_project
+from conftest import one_sheet_project, reading_text
 
 
 def figures(data: bytes) -> list[str]:
@@ -34,10 +34,13 @@ def sheet(tmp_path):
     return one_sheet_project(tmp_path)
 
 
-def test_each_icon_is_a_figure_with_its_alt_text(sheet):
+def test_each_icon_is_a_figure_with_its_alt_text_and_its_words_are_read(sheet, tmp_path):
     data = render_sheet(load_project(sheet), "ketamine-aftercare", "en").data
     assert figures(data) == ["A sleeping face", "A sleeping face", "Water running from a tap",
                              "A bottle, crossed out", "A phone"]
+    (tmp_path / "sheet.pdf").write_bytes(data)
+    read = " ".join(reading_text(tmp_path / "sheet.pdf").split())
+    assert "Drink plenty of water and other fluids." in read  # not left out beside its picture
 
 
 def test_every_standard_sheet_has_at_least_two_pictures():

