@@ -106,7 +106,7 @@ def test_a_rule_that_hides_content_loses_words_and_is_named(sheet):
     line = add_css(sheet, "main > p { display: none }")
     error = refusal(sheet)
     assert error.line == line
-    assert 'the words "Good care after ketamine treatment' in error.message
+    assert 'the words "After treatment, your body needs time' in error.message
     assert "are not on the paper" in error.message and "(the rule main > p { display: none })" in error.message
 
 
