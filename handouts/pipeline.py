@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import content, output, render, sandbox, workers
+from . import content, icons, output, render, sandbox, workers
 from .config import CONFIG_FILE, PAPER_POINTS, PAPERS, Project, line_of
 from .content import Handout
 from .errors import (BuildError, ConfigError, ContentError, HandoutsError, InputError, display_path,
@@ -611,8 +611,13 @@ class Inputs:
         self.digests: dict[str, str | None] = {}
         templates = sorted(p.relative_to(project.root).as_posix()
                            for p in (project.root / "templates").rglob("*") if p.is_file())
+        # Icons and the logo go into the HTML as data: URLs (handouts/icons.py): never loaded by the
+        # print, so they are inputs of every sheet.
+        drawn = sorted(p.relative_to(project.root).as_posix()
+                       for p in (project.root / icons.ICON_DIR).glob("*.svg"))
         self.shared = hashlib.sha256("\n".join(
-            f"{path} {self.digest(path)}" for path in [CONFIG_FILE, *templates]).encode()).hexdigest()
+            f"{path} {self.digest(path)}"
+            for path in [CONFIG_FILE, *templates, *drawn, project.config.clinic.logo]).encode()).hexdigest()
 
     def digest(self, relative: str) -> str | None:
         if relative not in self.digests:

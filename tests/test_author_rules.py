@@ -273,7 +273,7 @@ def test_a_build_names_the_line_and_keeps_the_earlier_pdf(small_project):
     sheet = small_project / "content/en/ketamine-aftercare.md"
     text = sheet.read_text(encoding="utf-8")
     sheet.write_text(text.replace("to recover from the medicine.", "to recover from the medicine.\n"
-                                                                   "{: .draft-mark }"), encoding="utf-8")
+                                                                   "{: .draft-mark }", 1), encoding="utf-8")
     line = sheet.read_text(encoding="utf-8").splitlines().index("{: .draft-mark }") + 1
     result = run("-C", small_project, "build")
     assert result.exit_code == 1 and "Traceback" not in result.output
