@@ -62,7 +62,8 @@ def test_large_print_lines_are_spaced_at_least_one_and_a_half(built, sheet):
             steps = []
             for side in (lambda c: c["x0"] < page.width * 0.4, lambda c: c["x0"] >= page.width * 0.4):
                 tops = sorted({round(c["top"], 1) for c in chars if side(c)})
-                steps += [b - a for a, b in zip(tops, tops[1:]) if b - a < 40]  # within paragraphs
+                # within paragraphs; a line with an icon in it sets its number a little lower
+                steps += [b - a for a, b in zip(tops, tops[1:]) if 8 < b - a < 40]
             # (the last page may hold the "Prepared for" box alone: labels, no lines of text)
             assert min(steps, default=27) >= 1.5 * 18 - 0.5, f"{sheet} page {number + 1}: {min(steps)}"
 

@@ -85,7 +85,7 @@ def raise_project_version(project, version: str = NEXT) -> None:
 
 def reword(project, sheet: str = AFTERCARE) -> None:
     path = project / sheet
-    path.write_text(path.read_text().replace("Good care after", "Careful care after"))
+    path.write_text(path.read_text().replace("After treatment, your body", "After your treatment, your body"))
 
 
 # --- what a release holds --------------------------------------------------------------------
@@ -226,7 +226,7 @@ def test_a_sheet_whose_words_changed_needs_a_new_sheet_version(published):
     result = release_of(published)
     assert result.exit_code == 0, result.output
     new = json.loads((published / "dist/release" / NEXT / "manifest.json").read_text())
-    assert {e["handout"]: e.get("version") for e in new["files"]}["ketamine-aftercare"] == "1.2"
+    assert {e["handout"]: e.get("version") for e in new["files"]}["ketamine-aftercare"] == "1.3"
     assert checksums_hold(published / "dist/release" / VERSION)
 
 
