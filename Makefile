@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: all build test check lock goldens bench system-libs browser-tools print-tools fonts serve clean
+.PHONY: all build test check lock goldens bench system-libs browser-tools print-tools fonts icons serve clean
 
 all: build
 
@@ -138,6 +138,14 @@ $(PINNED_FONTS)/.installed: node_modules/axe-core/axe.min.js Makefile
 	  cp node_modules/@expo-google-fonts/$$package/LICENSE_FONT $(PINNED_FONTS)/$$family-OFL.txt; \
 	done
 	touch $@
+# Copy the icons named in assets/icons/icons.txt from the pinned healthicons package, with its
+# licence and version beside them: a build reads only assets/icons/, never node_modules/.
+icons: node_modules/axe-core/axe.min.js
+	grep -v '^#' assets/icons/icons.txt | while read -r name source; do \
+	  if [ -n "$$name" ]; then cp "node_modules/healthicons/$$source" "assets/icons/$$name.svg" || exit 1; fi; \
+	done
+	cp node_modules/healthicons/LICENSE assets/icons/LICENSE
+	node -p '"healthicons " + require("./node_modules/healthicons/package.json").version' > assets/icons/VERSION
 
 clean:
 	rm -rf $(VENV) $(LOCK_TOOLS) dist node_modules $(PINNED_FONTS)

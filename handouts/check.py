@@ -97,6 +97,7 @@ def check_sheet(project: Project, handout: Handout, handouts: list[Handout], tod
     sheet.findings += review_findings(project, handout, today)
     sheet.findings += translation_findings(project, handout, handouts)
     sheet.findings += [_finding_of(error, "images") for error in render.images_without_alt(handout)]
+    sheet.findings += main_message_findings(handout)
     for job in pipeline.plan([handout], project.config.paper, project.config.editions,
                              project.config.bilingual, handouts):
         edition = job.edition
@@ -124,6 +125,15 @@ def check_sheet(project: Project, handout: Handout, handouts: list[Handout], tod
         for pair in printed.colours:
             colours.setdefault((pair.text, pair.background), (pair, job.path))
     return sheet
+
+
+def main_message_findings(handout: Handout) -> list[Finding]:
+    """Every sheet leads with one main message: what the patient must do or know."""
+    if handout.main_message:
+        return []
+    return [Finding(ERROR, "content", "front matter has no main_message; expected one or two short "
+                                      "sentences saying what the patient must do or know, printed "
+                                      "first on the sheet", handout.path, 1)]
 
 
 def reading_findings(project: Project, handout: Handout, reading) -> list[Finding]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from . import sandbox
+from .markdown_extensions import without_icons
 from .errors import ContentError, unknown_name
 
 DEFAULT_MAX_PAGES = 2
@@ -29,7 +30,8 @@ MAX_YAML_DEPTH = 4
 MAX_NESTING = 6
 #: The longest a front matter text may be: a title is one line of the running header and the
 #: footer (and WeasyPrint takes minutes to fit a title of thousands of letters).
-MAX_LENGTHS = {"title": 120, "summary": 300, "main_message": 300, "reviewed_by": 100, "version": 20}
+MAX_LENGTHS = {"title": 120, "summary": 300, "reviewed_by": 100, "version": 20, "short_title": 60,
+               "main_message": 200}
 #: Characters that print as nothing or garble a line: C0 and C1 controls except tab and newline.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -48,7 +50,8 @@ class Handout:
     body: str
     body_line: int  # line of the file on which the Markdown body starts
     summary: str = ""
-    main_message: str = ""  # the one thing to remember, printed at the top of page 1
+    main_message: str = ""  # what the patient must do or know, at the top of page 1
+    short_title: str = ""  # the running header's and footer's name of a sheet with a long title
     reviewed_by: str = ""
     review_due: date | None = None
     max_pages: int = DEFAULT_MAX_PAGES
@@ -59,6 +62,11 @@ class Handout:
     @property
     def is_draft(self) -> bool:
         return self.status == "draft"
+
+    @property
+    def running_title(self) -> str:
+        """The name the running header and footer print: one line, even in large print."""
+        return self.short_title or self.title
 
     def line_of(self, needle: str) -> int | None:
         """The file's line number of the first body line holding ``needle``, if any."""
@@ -81,7 +89,8 @@ FIELDS = {
     "updated": Field(date, True, "a date as YYYY-MM-DD"),
     "status": Field(str, True, "approved or draft"),
     "summary": Field(str, False, "one sentence of text"),
-    "main_message": Field(str, False, "one or two sentences of text"),
+    "main_message": Field(str, False, "one or two short sentences: what the patient must do or know"),
+    "short_title": Field(str, False, "a short name for the running header and footer"),
     "reviewed_by": Field(str, False, "a name"),
     "review_due": Field(date, False, "a date as YYYY-MM-DD"),
     "max_pages": Field(int, False, "a whole number of pages, 1 or more"),
@@ -270,9 +279,11 @@ def _field_value(path: Path, key: str, loader: yaml.SafeLoader, node: yaml.Node,
              and (not key.startswith("max_pages") or value >= 1))
     if not valid:
         raise ContentError(path, f"{key}: expected {field.description}, found {_describe(value)}", line)
-    if isinstance(value, str) and len(value) > MAX_LENGTHS.get(key, len(value)):
+    # The main message is measured as it reads: its icons' syntax does not count.
+    length = len(without_icons(value) if key == "main_message" else value) if isinstance(value, str) else 0
+    if length > MAX_LENGTHS.get(key, length):
         raise ContentError(path, f"{key}: expected at most {MAX_LENGTHS[key]} characters, found "
-                                 f"{len(value)}", line)
+                                 f"{length}", line)
     return value
 
 

@@ -21,6 +21,10 @@ extension does the way a sheet needs:
 - **Figures.** An image on a line of its own becomes a ``figure``, its title the caption.
 - **No footnote backlinks**: see NoBacklinks.
 - **Cell labels**: each table cell carries its column's header (see handouts/tables.py).
+- **Icons.** ``:icon[water]{alt="Water from a tap"}`` places an icon of ``assets/icons/``
+  with the words a screen reader says for it: a tagged Figure with its alt text. The alt is
+  required (a picture that carries meaning must say it); handouts/icons.py checks the name
+  and draws it in the brand's colour.
 
 And it keeps content from restyling the page or printing its own syntax. Each finding is a
 Mistake, collected while converting (the converter knows no line numbers: the render gate
@@ -50,6 +54,7 @@ from markdown.extensions import Extension
 from markdown.extensions.admonition import AdmonitionExtension, AdmonitionProcessor
 from markdown.extensions.attr_list import AttrListExtension, AttrListTreeprocessor, get_attrs_and_remainder
 from markdown.extensions.footnotes import FootnoteExtension
+from markdown.inlinepatterns import InlineProcessor
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
@@ -171,6 +176,29 @@ class NoBacklinks(Postprocessor):
 
     def run(self, text: str) -> str:
         return re.sub(r'(&#160;)?<a class="footnote-backref"[^>]*>[^<]*</a>', "", text)
+
+
+#: ``:icon[name]{alt="words"}``; the braces may be missing (an error: an icon needs its alt).
+ICON = re.compile(r':icon\[([^\]\n]*)\](?:\{\s*alt\s*=\s*"([^"\n]*)"\s*\})?')
+
+
+class Icons(InlineProcessor):
+    """``:icon[name]{alt="..."}`` -> ``<img class="icon">`` of assets/icons/; without alt text
+    (or with empty alt text) it is a mistake at its line."""
+
+    def handleMatch(self, match: re.Match, data: str):  # noqa: N802 (Python-Markdown's name)
+        name, alt = match[1].strip(), (match[2] or "").strip()
+        if not alt:
+            mistakes(self.md).append(Mistake(
+                f"the icon {name!r} has no alt text; expected the words a screen reader says for it, "
+                f"as in :icon[{name}]{{alt=\"Water from a tap\"}}", (f":icon[{match[1]}]",)))
+        icon = etree.Element("img", {"class": "icon", "src": f"assets/icons/{name}.svg", "alt": alt})
+        return icon, match.start(0), match.end(0)
+
+
+def without_icons(text: str) -> str:
+    """Text as a reader reads it: the words, without the icons' syntax."""
+    return re.sub(r"\s+", " ", ICON.sub("", text)).strip()
 
 
 class Figures(Treeprocessor):
@@ -346,6 +374,7 @@ class SheetMarkdown(Extension):
 
     def extendMarkdown(self, md) -> None:  # noqa: N802 (Python-Markdown's name)
         md.preprocessors.register(CommonMarkIndent(md), "commonmark_indent", 27)
+        md.inlinePatterns.register(Icons(ICON.pattern, md), "icons", 175)  # before links and emphasis
         md.treeprocessors.register(PrintedSyntax(md), "printed_syntax", 7)  # after attr_list
         md.treeprocessors.register(HeadingLevels(md), "heading_levels", 5)
         md.treeprocessors.register(PrintedAddresses(md), "printed_addresses", 4)
@@ -361,8 +390,9 @@ def _unstash(text: str) -> str:
 
 
 def _same_address(text: str, address: str, phone: bool) -> bool:
-    if phone:
-        return re.sub(r"\D", "", text) == re.sub(r"\D", "", address)
+    if phone:  # "(480) 555-0199" is tel:+14805550199: the address only adds the country code
+        shown, dialled = re.sub(r"\D", "", text), re.sub(r"\D", "", address)
+        return len(shown) >= 7 and dialled.endswith(shown) and len(dialled) - len(shown) <= 3
 
     def bare(value: str) -> str:
         return re.sub(r"^(https?:)?//|^mailto:|/$", "", value.strip().lower())

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import content, output, render, sandbox, typography, workers
+from . import content, icons, output, render, sandbox, typography, workers
 from .config import BILINGUAL, CONFIG_FILE, PAPER_POINTS, PAPERS, Project, line_of
 from .content import Handout
 from .errors import (BuildError, ConfigError, ContentError, HandoutsError, InputError, display_path,
@@ -35,8 +35,11 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = output.MANIFEST
 #: What staff may write in for a patient, at most: enough for a name, a date, a short note.
-PERSONAL_LIMITS = {"patient": 100, "treatment_date": 60, "next_visit": 100, "clinician": 100,
-                   "note": 500}
+#: The "Prepared for" box is designed for every field at its limit (tests/test_personal_room.py
+#: prints them all, in wide letters, on every sheet, edition and paper): a date as the web app
+#: writes it out in full is at most 60 characters, a note two short sentences.
+PERSONAL_LIMITS = {"patient": 60, "treatment_date": 60, "next_visit": 60, "clinician": 60,
+                   "note": 150}
 #: Accent marks a letter may carry: Vietnamese stacks two, a few scripts three; a tall stack of
 #: them is drawn over the lines above and below, and past the paper's edge.
 MAX_MARKS = 3
@@ -677,8 +680,13 @@ class Inputs:
         self.digests: dict[str, str | None] = {}
         templates = sorted(p.relative_to(project.root).as_posix()
                            for p in (project.root / "templates").rglob("*") if p.is_file())
+        # Icons and the logo go into the HTML as data: URLs (handouts/icons.py): never loaded by the
+        # print, so they are inputs of every sheet.
+        drawn = sorted(p.relative_to(project.root).as_posix()
+                       for p in (project.root / icons.ICON_DIR).glob("*.svg"))
         self.shared = hashlib.sha256("\n".join(
-            f"{path} {self.digest(path)}" for path in [CONFIG_FILE, *templates]).encode()).hexdigest()
+            f"{path} {self.digest(path)}"
+            for path in [CONFIG_FILE, *templates, *drawn, project.config.clinic.logo]).encode()).hexdigest()
 
     def digest(self, relative: str) -> str | None:
         if relative not in self.digests:

@@ -23,7 +23,7 @@ from babel import Locale
 from babel.dates import format_date
 from markupsafe import Markup, escape
 
-from . import bilingual, markdown_extensions, qrcode, sandbox, typography
+from . import bilingual, icons, markdown_extensions, qrcode, sandbox, typography
 from .config import PAPERS, Clinic, Emergency, Project
 from .content import Handout
 from .errors import BuildError, ConfigError, ContentError
@@ -36,12 +36,13 @@ TEMPLATE = "handout.html"
 #: Call-outs of the designed types, the author classes, lists, quotes; GitHub pipe tables
 #: (alignment as ``align``, since content may carry no style attribute); ``- [ ]`` task lists;
 #: definition lists, numbered footnotes (named as a string: each converter gets its own, since
-#: the extension keeps the notes); and the sheet's own additions (CommonMark indentation,
+#: the extension keeps the notes); bare web and mail addresses as links (pymdownx.magiclink);
+#: and the sheet's own additions (CommonMark indentation,
 #: heading levels, printed link addresses, syntax left as text).
 MARKDOWN_EXTENSIONS = [markdown_extensions.CallOuts(), markdown_extensions.AuthorClasses(), "sane_lists",
                        "smarty", "def_list", "handouts.markdown_extensions:NumberedFootnotes",
                        markdown.extensions.tables.TableExtension(use_align_attribute=True),
-                       "pymdownx.tasklist", markdown_extensions.SheetMarkdown()]
+                       "pymdownx.tasklist", "pymdownx.magiclink", markdown_extensions.SheetMarkdown()]
 #: Stylesheets in cascade order; an edition's layer comes last and only overrides.
 STYLESHEETS = ("styles/fonts.css", "styles/tokens.css", "styles/print.css")
 #: The layer for languages written right to left: what logical properties cannot mirror.
@@ -79,6 +80,7 @@ class Translation:
     text: dict  # its language's template strings
     lang: str
     updated: str
+    main_message: Markup = Markup("")
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class SheetContext:
 
     handout: Handout
     body: Markup
+    main_message: Markup  # the front matter's main message, icons placed
     clinic: Clinic
     emergency: Emergency
     text: dict  # the language's template strings, from templates/strings/<lang>.toml
@@ -108,13 +111,16 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
                 personal: Personal | None = None, translation: Handout | None = None) -> str:
     """The complete HTML document of one handout edition, ready for printing; with a
     ``translation``, both languages section by section (the bilingual edition)."""
-    body = typography.tie_html(markdown_to_html(project, handout))
+    sheets = stylesheets(edition, handout.lang, _printed_text(project, handout, personal, translation))
+    colour = icons.token_colour(project.root, sheets)
+    body = typography.tie_html(_coloured(markdown_to_html(project, handout), project, handout, colour))
     if translation:
-        body = bilingual.paired_body(handout, body, translation,
-                                     typography.tie_html(markdown_to_html(project, translation)))
+        body = bilingual.paired_body(handout, body, translation, typography.tie_html(
+            _coloured(markdown_to_html(project, translation), project, translation, colour)))
     context = SheetContext(
         handout=handout,
         body=body,
+        main_message=typography.tie_html(_coloured(main_message_html(handout), project, handout, colour)),
         clinic=project.config.clinic,
         emergency=project.config.emergency,
         text=typography.tie_strings(template_strings(project.root, handout.lang)),
@@ -124,10 +130,10 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
         paper=PAPERS[paper],
         updated=written_date(handout),
         keywords=", ".join([*handout.slug.split("-"), project.config.clinic.name]),
-        stylesheets=stylesheets(edition, handout.lang, _printed_text(project, handout, personal, translation)),
-        logo=project.config.clinic.logo,
+        stylesheets=sheets,
+        logo=icons.coloured_logo(project.root, project.config.clinic.logo, colour),
         personal=personal or Personal(),
-        translation=translation_of(project, translation) if translation else None,
+        translation=translation_of(project, translation, colour) if translation else None,
         is_draft=handout.is_draft or bool(translation and translation.is_draft),
         sheet_link=qrcode.sheet_link(project.config.clinic.sheet_url, handout.lang, handout.slug),
     )
@@ -144,10 +150,11 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
         raise BuildError(path, f"template error: {error.message}", line)
 
 
-def translation_of(project: Project, handout: Handout) -> Translation:
+def translation_of(project: Project, handout: Handout, colour: str) -> Translation:
     """What the template needs of the translation printed with its original."""
     words = typography.tie_strings(template_strings(project.root, handout.lang))
-    return Translation(handout, words, handout.lang, written_date(handout))
+    message = typography.tie_html(_coloured(main_message_html(handout), project, handout, colour))
+    return Translation(handout, words, handout.lang, written_date(handout), message)
 
 
 def written_date(handout: Handout) -> str:
@@ -166,6 +173,7 @@ def markdown_to_html(project: Project, handout: Handout) -> Markup:
         refuse_raw_html(handout, str(raw))
     if found_mistakes := markdown_extensions.mistakes(converter):
         raise first_mistake(handout, found_mistakes)
+    icons.check_names(html, project.root, handout.path, handout.line_of)
     found = _collected(html)
     for url, is_link in found.urls:
         if url.startswith("#") or (is_link and url.split(":", 1)[0].lower() in sandbox.LINK_SCHEMES):
@@ -177,6 +185,27 @@ def markdown_to_html(project: Project, handout: Handout) -> Markup:
     if missing_alt := _without_alt(handout, found):
         raise missing_alt[0]
     return Markup(html)
+
+
+def main_message_html(handout: Handout) -> Markup:
+    """The main message as inline HTML (emphasis and icons); its mistakes are errors at its line."""
+    if not handout.main_message:
+        return Markup("")
+    converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    html = converter.convert(handout.main_message)
+    line = handout.key_lines.get("main_message")
+    if converter.htmlStash.rawHtmlBlocks:
+        raise ContentError(handout.path, "main_message: expected words and icons, found HTML", line)
+    if found := markdown_extensions.mistakes(converter):
+        raise ContentError(handout.path, f"main_message: {found[0].message}", line)
+    return Markup(re.sub(r"^<(p|figure)>|</(p|figure)>$", "", html.strip()))
+
+
+def _coloured(html: Markup, project: Project, handout: Handout, colour: str) -> Markup:
+    """The HTML with its icons drawn in the brand's colour (an unknown icon is an error)."""
+    def line_of(needle: str) -> int | None:
+        return handout.line_of(needle) or handout.key_lines.get("main_message")
+    return Markup(icons.colour_icons(str(html), project.root, colour, handout.path, line_of))
 
 
 def refuse_raw_html(handout: Handout, raw: str) -> None:

@@ -235,7 +235,7 @@ def test_preview_follows_a_stylesheet_edit(page, server, project, shots):
         (project / "templates" / "partials" / "contact.html").write_text(
             (ROOT / "templates" / "partials" / "contact.html").read_text())
     page.locator("#build-error").wait_for(state="hidden", timeout=10000)
-    assert page.locator("#pages img").count() == 1
+    assert page.locator("#pages img").count() == 2
 
 
 def test_print_log_and_problem_pages_pass_axe(page, server, shots):

@@ -19,7 +19,7 @@ KEY_FACTS = {
     "en/ketamine-aftercare.pdf": ["Rest for the rest of the day", "water", "dehydration",
                                   "alcohol", "sedatives", "24 hours"],
     "en/ketamine-treatment.pdf": ["medical history", "physical exam", "how it may help you", "risks",
-                                  "Treatment-resistant depression", "Bipolar disorder", "PTSD",
+                                  "treatment-resistant depression", "Bipolar disorder", "PTSD",
                                   "CRPS", "Migraines", "several days to a week"],
 }
 
@@ -37,7 +37,7 @@ def test_each_sheet_carries_its_facts_and_the_clinics_contact(built, name):
 
 def test_sheets_fit_their_page_budgets(built):
     pages = {entry["path"]: entry["pages"] for entry in manifest(built)["files"]}
-    assert pages["en/ketamine-aftercare.pdf"] == 1  # a one-page sheet for the fridge door
+    assert pages["en/ketamine-aftercare.pdf"] <= 2  # one sheet of paper, both sides
     assert pages["en/ketamine-treatment.pdf"] <= 2
 
 
@@ -51,8 +51,8 @@ def test_every_page_is_us_letter_and_numbered(built):
 
 def test_footer_names_the_handout_and_version_and_the_sheet_its_date(built):
     text = text_of(built / "en/ketamine-aftercare.pdf")
-    assert "After your ketamine treatment · Version 1.1 Page 1 of 1" in text  # the footer, one line
-    assert "Version 1.1 Updated November 27, 2026" in text  # the masthead, once
+    assert "After your ketamine treatment · Version 1.2 Page 1 of 2" in text  # the footer, one line
+    assert "Version 1.2 Updated December 3, 2026" in text  # the masthead, once
 
 
 def test_a4_when_asked(project, tmp_path):
@@ -100,8 +100,8 @@ def test_metadata(built):
         assert info["/Author"] == CLINIC
         assert info["/Subject"]
         assert "ketamine" in info["/Keywords"] and "patient handout" in info["/Keywords"]
-        assert info["/CreationDate"].startswith("D:20261127")
-        assert info["/ModDate"].startswith("D:20261127")
+        assert info["/CreationDate"].startswith("D:20261203")
+        assert info["/ModDate"].startswith("D:20261203")
         assert reader.trailer["/Root"]["/Lang"] == "en"
         assert reader.trailer["/ID"][0] != reader.trailer["/ID"][1]  # ours, from the content
 
@@ -121,7 +121,7 @@ def test_manifest_lists_every_file_with_its_hash(built):
         assert entry["lang"] == lang
         assert entry["edition"] == ("large-print" if name.endswith("-large-print") else "standard")
         assert entry["handout"] == name.removesuffix("-large-print")
-        assert entry["paper"] == "letter" and entry["version"] == "1.1"
+        assert entry["paper"] == "letter" and entry["version"] == "1.2"
         assert entry["status"] == {"en": "approved", "es": "draft"}[lang]
 
 

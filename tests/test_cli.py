@@ -15,7 +15,7 @@ def test_build_shows_a_line_per_pdf_and_a_summary(project):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Building into ") and lines[0].endswith("dist/ (letter paper)")
-    assert any(line.split()[:2] == ["ok", "en/ketamine-aftercare.pdf"] and "1 page" in line
+    assert any(line.split()[:2] == ["ok", "en/ketamine-aftercare.pdf"] and "2 pages" in line
                for line in lines)
     assert any(line.split()[:2] == ["ok", "en/ketamine-treatment.pdf"] for line in lines)
     assert any(line.split()[:2] == ["ok", "es/ketamine-aftercare-large-print.pdf"] for line in lines)
@@ -72,9 +72,9 @@ def test_list_shows_each_handout_in_each_language_with_its_pages(project):
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["HANDOUT", "LANG", "VERSION", "STATUS", "UPDATED", "PAGES",
                                 "(standard/large-print)"]
-    assert lines[1].split() == ["ketamine-aftercare", "en", "1.1", "approved", "2026-11-27", "1/3"]
-    assert lines[2].split() == ["ketamine-aftercare", "es", "1.1", "draft", "2026-11-27", "2/4"]
-    assert lines[3].split()[:5] == ["ketamine-treatment", "en", "1.1", "approved", "2026-11-27"]
+    assert lines[1].split() == ["ketamine-aftercare", "en", "1.2", "approved", "2026-12-03", "2/4"]
+    assert lines[2].split() == ["ketamine-aftercare", "es", "1.2", "draft", "2026-12-03", "2/4"]
+    assert lines[3].split()[:5] == ["ketamine-treatment", "en", "1.2", "approved", "2026-12-03"]
     assert "Missing" not in result.stdout
 
 
@@ -111,6 +111,6 @@ def test_missing_project_is_a_clear_error(tmp_path):
 def test_the_render_gate_works_in_memory_and_writes_nothing(project):
     before = sorted(path for path in project.rglob("*"))
     sheet = render_sheet(load_project(project), "ketamine-aftercare", "en", "standard", "letter")
-    assert sheet.data.startswith(b"%PDF-") and sheet.pages == 1
+    assert sheet.data.startswith(b"%PDF-") and sheet.pages == 2
     assert not sheet.warnings
     assert sorted(path for path in project.rglob("*")) == before

@@ -82,8 +82,8 @@ def test_every_handout_loads_with_its_front_matter():
     assert {(h.slug, h.lang) for h in handouts} == {
         (slug, lang) for slug in ("ketamine-aftercare", "ketamine-treatment") for lang in ("en", "es")}
     for handout in handouts:
-        assert handout.updated == date(2026, 11, 27)
-        assert handout.version == "1.1"
+        assert handout.updated == date(2026, 12, 3)
+        assert handout.version == "1.2"
         # A translation stays a draft until a qualified medical translator has reviewed it.
         assert handout.status == {"en": "approved", "es": "draft"}[handout.lang]
         assert handout.summary
@@ -116,10 +116,11 @@ def test_the_overview_helps_the_reader_act(lang):
                "es": ["Traiga una lista de todos los medicamentos que toma.", "Pregúntele al especialista",
                       "Escriba sus preguntas en el cuadro"]}[lang]
     definitions = {"en": ["antidepressants (medicines for depression)", "psychotherapy (talk therapy)",
-                          "A specialist is", "complex regional pain syndrome (CRPS), a pain problem",
-                          "(neuropathic pain)", "anxiety, depression and flashbacks"],
+                          "A specialist is", "complex regional pain syndrome (CRPS).",
+                          "pain caused by damaged nerves", "anxiety, depression and flashbacks"],
                    "es": ["antidepresivos (medicamentos para la depresión)", "Un especialista es",
-                          "(SDRC), un problema de dolor", "(dolor neuropático)"]}[lang]
+                          "psicoterapia (terapia con un psicólogo o consejero)",
+                          "síndrome de dolor regional complejo (SDRC).", "dolor causado por daño en los nervios"]}[lang]
     for words in actions + definitions:
         assert words in body, words
     for trimmed in ("anesthetic", "anestésico", "receptor"):  # history and mechanism, left out

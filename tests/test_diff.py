@@ -150,10 +150,10 @@ def test_added_removed_and_page_count_changes(built, tmp_path):
     assert result.exit_code == 1, result.output
     assert "  added       en/new-sheet.pdf" in result.output
     assert "  removed     es/ketamine-aftercare.pdf" in result.output
-    assert f"  changed     {'en/ketamine-aftercare.pdf':<40} pages 1, 2, 3 (1 -> 3 pages)" in result.output
-    assert "7 PDFs compared, 1 changed (3 pages), 1 added, 1 removed." in result.output
+    assert f"  changed     {'en/ketamine-aftercare.pdf':<40} pages 1, 2, 3, 4 (2 -> 4 pages)" in result.output
+    assert "7 PDFs compared, 1 changed (4 pages), 1 added, 1 removed." in result.output
     page = (tmp_path / "report/index.html").read_text(encoding="utf-8")
-    assert "Page count changed: 1 before, 3 now." in page
+    assert "Page count changed: 2 before, 4 now." in page
     assert "Page 3 (page added)" in page
     assert "<h2>PDFs added</h2>" in page and "<code>en/new-sheet.pdf</code>" in page
     assert "<h2>PDFs removed</h2>" in page and "<code>es/ketamine-aftercare.pdf</code>" in page
@@ -161,11 +161,11 @@ def test_added_removed_and_page_count_changes(built, tmp_path):
 
 def test_a_pdf_that_lost_pages_shows_them_removed(built, tmp_path):
     new = copy_build(built, tmp_path / "new")
-    shutil.copy(new / "en/ketamine-aftercare.pdf", new / "en/ketamine-treatment.pdf")
+    shutil.copy(new / "es/ketamine-aftercare.pdf", new / "es/ketamine-treatment.pdf")
     result = run("diff", built, new, "--out", tmp_path / "report")
     assert result.exit_code == 1
-    assert f"  changed     {'en/ketamine-treatment.pdf':<40} pages 1, 2 (2 -> 1 pages)" in result.output
-    assert "Page 2 (page removed)" in (tmp_path / "report/index.html").read_text(encoding="utf-8")
+    assert f"  changed     {'es/ketamine-treatment.pdf':<40} pages 1, 2, 3 (3 -> 2 pages)" in result.output
+    assert "Page 3 (page removed)" in (tmp_path / "report/index.html").read_text(encoding="utf-8")
 
 
 def test_folders_without_a_manifest_pair_their_pdfs_by_path(built, tmp_path):

@@ -136,7 +136,8 @@ def test_a_table_is_one_table_with_one_header_that_heads_its_columns(elements, n
         texts = ["".join(c["text"] for c in sheet.chars).replace(" ", "").replace("\xa0", "")
                  for sheet in page_objects(elements / name)]
         first = next(number for number, text in enumerate(texts) if "Day1" in text)
-        for number, text in enumerate(texts[first:], first):
+        last = max(number for number, text in enumerate(texts) if "Day" in text)  # then the form
+        for number, text in enumerate(texts[first:last + 1], first):
             assert "WhattodoNotes" in text, f"page {number + 1}"
         assert reading_text(elements / name).count("What to do") == 1
 

@@ -67,12 +67,14 @@ def test_the_hardest_sentence_is_never_raw_markdown(source):
 
 
 def test_the_report_says_what_was_scored(small_project):
-    shutil.copyfile(FIXTURES / "content/medicines-table.md", small_project / "content/en/medicines-table.md")
+    fixture = (FIXTURES / "content/medicines-table.md").read_text(encoding="utf-8")
+    (small_project / "content/en/medicines-table.md").write_text(
+        fixture.replace("\n---\n", "\nmain_message: Take your medicines.\n---\n", 1), encoding="utf-8")
     text = run("-C", small_project, "check", "medicines-table", "ketamine-aftercare")
     assert "Reading level, scored on prose only:" in text.stdout
     assert re.search(r"^  medicines-table en     scored 4 sentences of prose; left out: 1 table$",
                      text.stdout, re.MULTILINE), text.stdout
-    assert re.search(r"^  ketamine-aftercare en  scored 22 sentences of prose; left out: 3 headings, "
+    assert re.search(r"^  ketamine-aftercare en  scored 27 sentences of prose; left out: 4 headings, "
                      r"1 call-out title$", text.stdout, re.MULTILINE), text.stdout
     report = json.loads(run("-C", small_project, "check", "medicines-table", "--json").stdout)
     [sheet] = report["handouts"]

@@ -85,7 +85,7 @@ def raise_project_version(project, version: str = NEXT) -> None:
 
 def reword(project, sheet: str = AFTERCARE) -> None:
     path = project / sheet
-    path.write_text(path.read_text().replace("Good care after", "Careful care after"))
+    path.write_text(path.read_text().replace("After treatment, your body", "After your treatment, your body"))
 
 
 # --- what a release holds --------------------------------------------------------------------
@@ -132,7 +132,7 @@ def test_a_release_folder_holds_versioned_pdfs_packets_manifest_and_checksums(re
     manifest = json.loads((released / "manifest.json").read_text())
     assert manifest["release"] == VERSION and len(manifest["files"]) == 6
     packet = next(e for e in manifest["files"] if e["path"] == f"en/patient-packet-{VERSION}.pdf")
-    assert packet["sheets"] == ["ketamine-treatment 1.1", "ketamine-aftercare 1.1"]
+    assert packet["sheets"] == ["ketamine-treatment 1.2", "ketamine-aftercare 1.2"]
     assert packet["status"] == "approved"
     sheet = next(e for e in manifest["files"] if e["path"] == f"en/ketamine-aftercare-{VERSION}.pdf")
     source = released.parents[2] / AFTERCARE
@@ -163,7 +163,7 @@ def test_a_packet_is_one_tagged_document_with_a_bookmark_per_sheet(released):
 
 def test_a_draft_in_a_release_keeps_its_band(released):
     text = pdf_text((released / f"es/patient-packet-{VERSION}.pdf").read_bytes())
-    assert text.count("BORRADOR - sin revisar para uso con pacientes") >= 2
+    assert text.count("BORRADOR: sin revisar para uso con pacientes") >= 2
 
 
 def test_two_release_builds_are_byte_identical(small_release, tmp_path):
@@ -217,16 +217,16 @@ def test_a_sheet_whose_words_changed_needs_a_new_sheet_version(published):
     reword(published)
     result = release_of(published)
     assert result.exit_code == 1
-    assert (f"{AFTERCARE}:3: the words changed since release {VERSION}, which printed version 1.1 "
-            f"of this sheet; expected a new version, found 1.1 again") in result.stderr
+    assert (f"{AFTERCARE}:3: the words changed since release {VERSION}, which printed version 1.2 "
+            f"of this sheet; expected a new version, found 1.2 again") in result.stderr
     assert not (published / "dist/release" / NEXT).exists()
 
     sheet = published / AFTERCARE
-    sheet.write_text(sheet.read_text().replace('version: "1.1"', 'version: "1.2"'))
+    sheet.write_text(sheet.read_text().replace('version: "1.2"', 'version: "1.3"'))
     result = release_of(published)
     assert result.exit_code == 0, result.output
     new = json.loads((published / "dist/release" / NEXT / "manifest.json").read_text())
-    assert {e["handout"]: e.get("version") for e in new["files"]}["ketamine-aftercare"] == "1.2"
+    assert {e["handout"]: e.get("version") for e in new["files"]}["ketamine-aftercare"] == "1.3"
     assert checksums_hold(published / "dist/release" / VERSION)
 
 

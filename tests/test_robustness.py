@@ -191,7 +191,7 @@ def test_the_gate_names_what_does_not_exist(tmp_path):
 
 
 @pytest.mark.parametrize("field, value, words", [
-    ("note", "x" * 501, "note: expected at most 500 characters, found 501"),
+    ("note", "x" * 151, "note: expected at most 150 characters, found 151"),
     ("patient", "Ana\x1b[2J", "patient: expected plain text, found a control character"),
     ("clinician", "Dr. Ana \U0001F600", "clinician: (U+1F600 GRINNING FACE): no font this project ships has it; write it in by hand"),
 ])

@@ -15,7 +15,7 @@ STRINGS = ROOT / "templates" / "strings"
 ES = ["es/ketamine-aftercare.pdf", "es/ketamine-aftercare-large-print.pdf",
       "es/ketamine-treatment.pdf", "es/ketamine-treatment-large-print.pdf"]
 DRAFT_MARK = {"en": "DRAFT - not reviewed for patient use",
-              "es": "BORRADOR - sin revisar para uso con pacientes"}
+              "es": "BORRADOR: sin revisar para uso con pacientes"}
 
 
 def page_texts(path) -> list[str]:
@@ -36,7 +36,7 @@ def test_spanish_sheets_speak_spanish_throughout(built, name):
         assert f"Página {number} de {len(texts)}" in text
     whole = " ".join(texts)
     for words in ("¿Tiene preguntas?", "Llámenos al (480) 555-0142.", "Busque ayuda de inmediato",
-                  "llame al 911", "Versión 1.1", "Actualizado el 27 de noviembre de 2026",
+                  "llame al 911", "Versión 1.2", "Actualizado el 3 de diciembre de 2026",
                   "Información para pacientes".upper() if "large-print" not in name
                   else "Información para pacientes"):
         assert words in whole, words
@@ -98,13 +98,15 @@ def test_unknown_language_on_the_command_line(project):
 #: A bilingual reader's notes on the Spanish drafts: the wording to avoid, and what replaces it.
 SPANISH_NOTES = [
     ("en su lugar", "en vez de la ketamina"),
-    ("dolor de los nervios", "dolor causado por daño en los nervios (dolor neuropático)"),
-    ("bajar la preocupación", "reducir la ansiedad, la tristeza (depresión) y los flashbacks"),
+    ("dolor de los nervios", "dolor causado por daño en los nervios"),
+    ("bajar la preocupación", "reducir la ansiedad, la tristeza (depresión) y los recuerdos repentinos del trauma"),
     ("terapia de conversación", "psicoterapia"),
     ("otros cuidados", "otros tratamientos"),
     ("etapas", "episodios"),
     ("buena para usted", "adecuada para usted"),
-    ("nombra", "menciona"),
+    ("Le atendió", "Su médico o enfermera"),
+    ("Preparado para", "Nombre del paciente"),
+    ("En emergencias,", "En caso de emergencia,"),
     ("envíe un texto", "mande un mensaje de texto"),
 ]
 
@@ -120,7 +122,8 @@ def test_spanish_wording_follows_the_bilingual_review(avoid, use):
 def test_the_24_hour_rule_says_after_the_treatment_in_spanish():
     text = (ROOT / "content/es/ketamine-aftercare.md").read_text(encoding="utf-8")
     sentences = [line for line in text.splitlines() if "24 horas" in line]
-    assert len(sentences) == 3  # the checklist, the heading, the paragraph
-    assert all("24 horas después del tratamiento" in line for line in sentences)
-    assert "equipo de atención médica" in (ROOT / "content/es/ketamine-treatment.md").read_text()
+    assert len(sentences) == 4  # the main message, the checklist, the heading, the paragraph
+    assert all("por lo menos 24 horas" in line for line in sentences)  # as the review has it
+    assert "por lo menos 24 horas después del tratamiento" in text
+    assert "Su equipo médico" in (ROOT / "content/es/ketamine-treatment.md").read_text()
     assert " tú " not in text and " tu " not in text  # usted, never tú

@@ -49,7 +49,7 @@ def test_a_print_past_its_memory_cap_is_stopped_and_the_next_print_works(small_p
         render_sheet(load_project(small_project), "ketamine-aftercare", "en")
     # Its worker is gone; another takes its place.
     roomy = one_sheet_project(tmp_path / "roomy")
-    assert render_sheet(load_project(roomy), "ketamine-aftercare", "en").pages == 1
+    assert render_sheet(load_project(roomy), "ketamine-aftercare", "en").pages == 2
 
 
 @pytest.mark.parametrize("key, value", [("print_seconds", 0), ("print_megabytes", -1)])

@@ -1,0 +1,56 @@
+"""Each standard sheet fits one sheet of paper, both sides, in every language and on both
+papers; a long title leaves the running header and footer on one line, by its short title."""
+from __future__ import annotations
+
+import io
+import json
+
+import pdfplumber
+import pytest
+
+from handouts import content
+from handouts.config import load_project
+from handouts.pipeline import Job, print_sheet
+
+from conftest import ROOT, copy_project
+
+SHEETS = [(lang, slug) for lang in ("en", "es") for slug in ("ketamine-aftercare", "ketamine-treatment")]
+#: The Spanish overview does not fit two pages yet (see the README's "from the clinic" section).
+OVER = {("es", "ketamine-treatment")}
+
+
+@pytest.mark.parametrize("lang, slug", SHEETS)
+def test_every_standard_sheet_fits_two_pages_on_letter(built, lang, slug):
+    if (lang, slug) in OVER:
+        pytest.xfail("the Spanish overview needs three pages")
+    manifest = json.loads((built / "manifest.json").read_text())
+    [entry] = [f for f in manifest["files"] if f["path"] == f"{lang}/{slug}.pdf"]
+    assert entry["pages"] <= 2
+
+
+@pytest.mark.parametrize("lang, slug", SHEETS)
+def test_every_standard_sheet_fits_two_pages_on_a4(tmp_path_factory, lang, slug):
+    if (lang, slug) in OVER:
+        pytest.xfail("the Spanish overview needs three pages")
+    project = load_project(ROOT)
+    handout = content.load_handout(ROOT / f"content/{lang}/{slug}.md", lang)
+    assert print_sheet(project, Job(handout, "standard", "a4")).pages <= 2
+
+
+def test_a_long_title_runs_in_the_header_and_footer_by_its_short_title(tmp_path):
+    project = copy_project(tmp_path / "project")
+    sheet = project / "content/es/ketamine-aftercare.md"
+    long_title = "Después de su tratamiento con ketamina: cómo cuidarse en casa el resto del día"
+    short = "Después de su tratamiento"
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace(
+        "title: Después de su tratamiento con ketamina\n",
+        f"title: \"{long_title}\"\nshort_title: {short}\n").replace("max_pages_large: 4", "max_pages_large: 5"),
+        encoding="utf-8")
+    handout = content.load_handout(sheet, "es")
+    data = print_sheet(load_project(project), Job(handout, "large-print", "letter")).data
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        page = pdf.pages[1]
+        lines = page.extract_text_lines()
+        header, footer = lines[1], lines[-1]  # under the draft band; the last line of the page
+    assert short in header["text"] and long_title not in header["text"]
+    assert footer["text"].startswith(f"{short} · Versión") and "Página 2 de" in footer["text"]
