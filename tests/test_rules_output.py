@@ -109,7 +109,7 @@ def test_a_manifest_of_the_wrong_shape_is_written_anew_with_a_note(tmp_path, tex
                      f"it will be written anew"]
 
 
-def test_a_manifest_that_is_no_json_or_a_fifo_is_noted_and_never_hangs(tmp_path):
+def test_a_manifest_that_is_no_json_or_a_fifo_is_noted_and_never_hangs(tmp_path, deadline):
     (tmp_path / MANIFEST).write_text("{")
     notes = []
     assert output.read_manifest(tmp_path, notes) == {}

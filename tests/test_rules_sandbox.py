@@ -130,7 +130,7 @@ def test_a_small_limit_is_said_in_kib(root):
     (lambda p: None, "nothing"),
     (lambda p: p.symlink_to("/dev/null"), "a device"),
 ])
-def test_what_is_not_a_regular_file_is_named_and_never_opened(root, make, kind):
+def test_what_is_not_a_regular_file_is_named_and_never_opened(root, make, kind, deadline):
     path = root / "content" / "odd.md"
     make(path)
     with pytest.raises(UnreadableFile, match=f"^expected a regular file, found {kind}$"):
@@ -164,7 +164,7 @@ def test_a_link_inside_the_project_is_read(root):
     assert sandbox.read_file(root, path) == b"<svg/>"
 
 
-def test_a_file_swapped_for_a_fifo_after_the_check_is_refused_on_its_descriptor(root, monkeypatch):
+def test_a_file_swapped_for_a_fifo_after_the_check_is_refused_on_its_descriptor(root, monkeypatch, deadline):
     """The swap happens between the check of the path and its opening: the check said 'file'."""
     path = root / "content" / "swapped.md"
     os.mkfifo(path)
