@@ -120,7 +120,7 @@ def opened(out: Path, release: str, on_wait=None):
     except OSError as error:
         raise OutputError(f"{display_path(out)}: cannot create the folder: {reason(error)}") from None
     try:
-        lock = os.open(out, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+        lock = os.open(out, os.O_RDONLY | os.O_DIRECTORY)  # not inherited (PEP 446)
     except OSError as error:
         raise OutputError(f"{display_path(out)}: cannot open the folder: {reason(error)}") from None
     try:

@@ -115,6 +115,14 @@ def test_the_message_gives_the_whole_size_of_a_large_file(root):
         sandbox.read_file(root, path, 1024 * 1024 - 1)
 
 
+def test_no_more_than_the_limit_is_ever_read(root, deadline):
+    path = root / "assets" / "huge.bin"
+    with open(path, "wb") as file:
+        file.truncate(64 * 1024 ** 3)  # sparse: 64 GiB that take no room on the disk
+    with pytest.raises(UnreadableFile, match=r"^expected a file of at most 1 MiB, found 6.55e\+04 MiB$"):
+        sandbox.read_file(root, path, 1024 * 1024)
+
+
 def test_a_small_limit_is_said_in_kib(root):
     path = root / "content" / "sheet.md"
     path.write_bytes(b"x" * 2049)
@@ -153,8 +161,8 @@ def test_a_path_through_a_file_cannot_be_read(root):
 def test_a_link_to_a_file_outside_the_project_is_never_read(root, tmp_path):
     path = root / "content" / "linked.md"
     path.symlink_to(tmp_path / "secret.txt")
-    with pytest.raises(UnreadableFile, match="^is a link to a file outside the project; expected "
-                                             "the file itself"):
+    with pytest.raises(UnreadableFile, match=r"^is a link to a file outside the project; expected "
+                                             r"the file itself \(files outside the project are never read\)$"):
         sandbox.read_file(root, path)
 
 
