@@ -123,9 +123,35 @@ def test_an_unknown_or_repeated_key_is_refused(sheet):
                                 "matter needs none, so write each value out"),
     ("---\nupdated: 2026-02-30\n---\n", "2: updated: expected a real date as YYYY-MM-DD, found "
                                         "'2026-02-30' (day is out of range for month)"),
+    ("---\nupdated: 2026-02-30 10:00:00.123456789012345678901234\n---\n", "2: updated: expected a real "
+     "date as YYYY-MM-DD, found '2026-02-30 10:00:00.12345678901234567...' (day is out of range for month)"),
+    ("---\n" + "x" * 50 + "\n---\n", f"2: expected 'key: value' lines, found the text '{'x' * 40}'"),
+    ("x" * 50 + "\n", f"1: expected front matter starting with '---' on line 1, found '{'x' * 40}'"),
+    ("---\n\n\n- a\n---\n", "4: expected 'key: value' lines, found a list"),
+    ("---\ntitle: x\nversion: '1'\nsummary: a: b\n---\n", "4: YAML syntax error: mapping values are not "
+                                                       "allowed here (text that holds ': ' needs quotes around it)"),
+    ("---\ntitle: x\nsummary: 'a\n---\n", "3: YAML syntax error: found unexpected end of stream while "
+                                         "scanning a quoted scalar"),
+    ("---\ntitle: x\nsummary: &a x\n---\n", "3: expected plain values, found a YAML anchor or alias (& or *); "
+                                           "front matter needs none, so write each value out"),
+    ("---\ntitle: x\nsummary: [[[x]]]\n---\n", "3: expected 'key: value' lines, found values nested more than "
+                                              "4 deep"),
+    ("---\ntitle: [[a], [[b]]]\n---\n", "2: expected 'key: value' lines, found values nested more than 4 deep"),
+    ("---  \ntitle: x\n---\n", "1: front matter is missing required keys version, updated, status"),
+    ("---\ntitle: x\n---\t \n", "1: front matter is missing required keys version, updated, status"),
 ])
 def test_broken_front_matter_says_what_was_expected_at_its_line(sheet, text, message):
     assert sheet(text) == message
+
+
+def test_a_character_yaml_cannot_read_is_named(sheet):
+    assert sheet("---\ntitle: x\nsummary: a\ufffeb\n---\n") == \
+        "3: expected text YAML can read, found the character U+FFFE (delete it)"
+
+
+def test_a_control_character_is_counted_on_its_own_line(sheet):
+    assert sheet("\nab\x07") == ("2: expected text, found the control character U+0007 (BEL) at column 3 "
+                                 "(delete it; it does not print)")
 
 
 def test_front_matter_lines_count_from_the_file(sheet):
@@ -187,6 +213,16 @@ def test_quotes_may_nest_six_deep_and_not_seven(sheet):
         "8: a quote nested too deep; expected at most 6 levels (a printed sheet needs three at most)"
 
 
+def test_the_deepest_reading_of_an_indent_counts_whole_levels(sheet):
+    assert sheet(front_matter() + "\n" + " " * 11 + "- item\n").title == "A sheet"
+    assert sheet(front_matter() + "\n" + " " * 40 + "indented text, no list\n").title == "A sheet"
+
+
+def test_a_list_too_deep_inside_six_quotes_is_a_list_too_deep(sheet):
+    assert sheet(front_matter() + "\n" + "> " * 6 + " " * 12 + "- item\n") == \
+        "8: a list nested too deep; expected at most 6 levels (a printed sheet needs three at most)"
+
+
 def test_a_tab_indents_a_list_four_columns(sheet):
     assert sheet(front_matter() + "\n- a\n" + "".join("\t" * level + "- b\n" for level in range(1, 4))).title
     assert sheet(front_matter() + "\n\t\t\t- deep\n") == \
@@ -205,14 +241,24 @@ def test_one_broken_sheet_leaves_the_others_loading(tmp_path):
     assert [e.path.name for e in errors] == ["b-bad.md"]
 
 
-def test_a_sheet_that_breaks_the_reader_itself_is_an_error_of_its_own(tmp_path):
+def test_a_sheet_that_breaks_the_reader_itself_is_an_error_of_its_own(tmp_path, monkeypatch):
+    """Whatever goes wrong inside one file (here an unforeseen failure), the others still load."""
     folder = tmp_path / "content" / "en"
     folder.mkdir(parents=True)
-    (folder / "deep.md").write_text("---\ntitle: " + "[" * 2000 + "\n---\n")
+    (folder / "broken.md").write_text(front_matter())
     (folder / "fine.md").write_text(front_matter())
+    load_handout = content.load_handout
+
+    def failing_on_broken(path, lang):
+        if path.name == "broken.md":
+            raise RecursionError("maximum recursion depth exceeded")
+        return load_handout(path, lang)
+
+    monkeypatch.setattr(content, "load_handout", failing_on_broken)
     handouts, errors = content.load_all(tmp_path / "content", ("en",))
     assert [h.slug for h in handouts] == ["fine"]
-    assert len(errors) == 1 and errors[0].path.name == "deep.md"
+    assert [error.format_message() for error in errors] == [f"{folder / 'broken.md'}: could not be read: "
+                                                            f"RecursionError"]
 
 
 @pytest.mark.parametrize("lang, reviewer", [("en", "a clinician"), ("es", "a qualified medical translator")])
