@@ -58,10 +58,12 @@ def test_defaults_of_the_optional_keys(sheet):
     assert (handout.max_pages, handout.max_pages_large) == (2, None)
 
 
-@pytest.mark.parametrize("slug", ["A-sheet", "a_sheet", "a--sheet", "-a", "a-"])
-def test_a_file_name_that_is_no_slug_is_refused(sheet, slug):
+@pytest.mark.parametrize("slug, shown", [("A-sheet", "A-sheet.md"), ("a_sheet", "a_sheet.md"),
+                                         ("a--sheet", "a--sheet.md"), ("-a", "-a.md"), ("a-", "a-.md"),
+                                         ("A" * 37, "A" * 37 + ".md"), ("A" * 38, "A" * 37 + "...")])
+def test_a_file_name_that_is_no_slug_is_refused(sheet, slug, shown):
     assert sheet(front_matter(), slug) == (f" expected a file name of lowercase letters, digits and "
-                                           f"hyphens, found '{slug}.md'")
+                                           f"hyphens, found '{shown}'")
 
 
 @pytest.mark.parametrize("key, value, found", [
