@@ -125,6 +125,11 @@ def test_a_size_table_keeps_the_editions_it_does_not_name(toml):
     ('["ketamine-aftercare"]', '["ketamine-aftercare", "gone"]',
      "26: packet: expected sheets of content/en/, found 'gone', which is not one; the sheets there are: "
      "ketamine-aftercare"),
+    ('["ketamine-aftercare"]', f'["{"x" * 41}"]',
+     f"26: packet: expected sheets of content/en/, found '{'x' * 37}...', which is not one; the sheets "
+     f"there are: ketamine-aftercare"),
+    ('["en", "es"]', f'["{"x" * 21}"]', f"14: languages: expected a language code such as \"en\" or \"es\", "
+     f"found '{'x' * 17}...' (two or three lowercase letters, with an optional region such as -MX)"),
     ('["ketamine-aftercare"]', '["../en/ketamine-aftercare"]',
      "26: packet: expected sheets of content/en/, found '../en/ketamine-aftercare', which is not one; the "
      "sheets there are: ketamine-aftercare"),
@@ -204,6 +209,14 @@ def test_a_language_babel_does_not_know_is_refused(toml):
         "14: languages: expected a language code such as \"en\" or \"es\", found 'qq' (no locale of that name is known)"
 
 
+def test_a_packet_names_every_sheet_there_is_or_none(toml, tmp_path):
+    (tmp_path / "content" / "en" / "ketamine-treatment.md").write_text("")
+    assert toml('["ketamine-aftercare"]', '["x"]').endswith("there are: ketamine-aftercare, ketamine-treatment")
+    for sheet in (tmp_path / "content" / "en").iterdir():
+        sheet.unlink()
+    assert toml('["ketamine-aftercare"]', '["x"]').endswith("there are: none yet")
+
+
 def test_the_smallest_positive_limits_are_accepted(toml):
     loaded = toml("print_seconds = 60", "print_seconds = 0.5")
     assert loaded.print_seconds == 0.5
@@ -244,3 +257,17 @@ def test_the_release_comes_from_pyproject_or_the_installed_package(tmp_path):
 def test_line_of_finds_the_key_and_not_a_longer_one(key, line):
     assert config.line_of(GOOD, key) == line
     assert config.line_of("phone_2 = 1\nphone = 2\n", "phone") == 2
+    assert config.line_of("x = 1\n[build]  # defaults\n", r"\[build\]") == 2
+
+
+def test_a_loaded_project_knows_its_release(tmp_path):
+    shutil.copytree(ROOT / "assets", tmp_path / "assets")
+    (tmp_path / "handouts.toml").write_text(GOOD.split("[build]")[0])
+    (tmp_path / "pyproject.toml").write_text('[project]\nversion = "9.8.7"\n')
+    project = config.load_project(tmp_path)
+    assert (project.release, project.root, project.content_dir) == ("9.8.7", tmp_path, tmp_path / "content")
+
+
+def test_an_edition_of_no_size_table_falls_back_to_the_standard_or_nothing():
+    assert config.Thresholds().size_for({"standard": 9}, "poster") == 9
+    assert config.Thresholds().size_for({"large-print": 14}, "poster") == 0
