@@ -273,3 +273,44 @@ def test_a_free_folder_is_taken_without_a_word(tmp_path):
     with output.opened(tmp_path / "dist", "1", on_wait=said.append):
         pass
     assert said == []
+
+
+def test_manifest_and_cache_are_written_in_their_exact_form(tmp_path):
+    out = tmp_path / "dist"
+    build_once(out, {"en/b.pdf": b"B", "en/a.pdf": b"A"}, release="2.0")
+    files = [entry("en/a.pdf", b"A"), entry("en/b.pdf", b"B")]
+    assert (out / MANIFEST).read_text() == json.dumps({"release": "2.0", "files": files}, indent=2) + "\n"
+    sheets = {"en/a.pdf": cached(), "en/b.pdf": cached()}
+    assert (out / CACHE).read_text() == json.dumps({"format": 2, "sheets": sheets}, indent=1, sort_keys=True)
+
+
+def test_a_nested_output_folder_is_made(tmp_path):
+    build_once(tmp_path / "a" / "b" / "dist", {"en/a.pdf": b"A"})
+    assert (tmp_path / "a" / "b" / "dist" / "en/a.pdf").read_bytes() == b"A"
+
+
+def test_a_link_where_a_pdf_goes_is_replaced_by_the_pdf(tmp_path):
+    out = tmp_path / "dist"
+    (out / "en").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (out / "en/a.pdf").symlink_to(tmp_path / "elsewhere")
+    build_once(out, {"en/a.pdf": b"A"})
+    assert not (out / "en/a.pdf").is_symlink() and (out / "en/a.pdf").read_bytes() == b"A"
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_removing_a_pdf_that_is_already_gone_is_no_error(tmp_path):
+    out = tmp_path / "dist"
+    build_once(out, {"en/a.pdf": b"A"})
+    with output.opened(out, "1.0") as folder:
+        folder.remove_pdfs(["en/never.pdf"])
+        assert list(folder.entries) == ["en/a.pdf"]
+
+
+def test_sources_come_from_entries_and_from_the_cache(tmp_path):
+    folder = output.OutputFolder(tmp_path, "1")
+    folder.entries = {"en/a.pdf": {"lang": "en", "handout": "a"}, "en/b.pdf": {"lang": 3, "handout": "b"},
+                      "en/c.pdf": {"lang": "en"}}
+    folder.cache = {"en/d.pdf": {"source": "content/en/d.md"}, "en/e.pdf": {"source": 5},
+                    "en/a.pdf": {"source": "content/en/old.md"}}
+    assert folder.sources() == {"en/a.pdf": "content/en/a.md", "en/d.pdf": "content/en/d.md"}
