@@ -119,6 +119,9 @@ def test_a_size_table_keeps_the_editions_it_does_not_name(toml):
     ('["standard", "large-print"]', "[]", '15: editions: expected at least one, such as ["standard"]; with '
                                           'none, a build prints nothing'),
     ('"large-print"]', '"Large Print"]', "15: editions: expected names such as \"large-print\", found 'Large Print'"),
+    ('"large-print"]', f'"{"X" * 21}"]', f"15: editions: expected names such as \"large-print\", found "
+                                          f"'{'X' * 17}...'"),
+    ('address = "1 Street"\nweb = "example.org"\n', "", "1: [clinic] is missing address, web"),
     ('"large-print"]', '"poster"]', "15: edition 'poster': expected styles/editions/poster.css"),
     ("grade_fail = 8", "number_size = { posters = 30 }",
      "20: [check] number_size: unknown edition 'posters'; expected one of: standard, large-print"),
@@ -223,9 +226,26 @@ def test_the_smallest_positive_limits_are_accepted(toml):
     assert toml("print_megabytes = 400", "print_megabytes = 1").print_megabytes == 1
 
 
+def test_a_toml_error_at_the_end_of_the_file_has_no_line(toml):
+    assert toml(text="[clinic]\nname") == \
+        "None: TOML syntax error: Expected '=' after a key in a key/value pair (at end of document)"
+
+
+def test_sizes_in_points_may_be_fractions_above_0(toml):
+    assert toml("grade_fail = 8", "smallest_text = { standard = 1, large-print = 0.5 }").thresholds.smallest_text \
+        == {"standard": 1, "large-print": 0.5}
+
+
+def test_handouts_toml_may_have_1_mib_and_not_one_byte_more(toml):
+    padding = "#" * (1024 * 1024 - len(GOOD) - 1) + "\n"
+    assert toml(text=GOOD + padding).paper == "letter"
+    assert toml(text=GOOD + "#" + padding) == "None: expected a file of at most 1 MiB, found 1 MiB"
+
+
 def test_no_file_a_folder_or_bad_bytes_are_named(tmp_path):
-    with pytest.raises(ConfigError, match="no handouts.toml here; run in a project folder or pass -C DIR"):
+    with pytest.raises(ConfigError) as raised:
         config.load_config(tmp_path / "handouts.toml")
+    assert raised.value.detail == "no handouts.toml here; run in a project folder or pass -C DIR"
     (tmp_path / "handouts.toml").mkdir()
     with pytest.raises(ConfigError, match="handouts.toml: expected a regular file, found a directory"):
         config.load_config(tmp_path / "handouts.toml")
