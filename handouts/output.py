@@ -184,7 +184,7 @@ def _read_json(path: Path, notes: list[str] | None):
         # Non-blocking, and checked on the descriptor: a FIFO in its place must not hang us.
         with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
             if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                raise IsADirectoryError(errno.EISDIR, "not a regular file")
+                raise IsADirectoryError  # only its name goes into the note
             return json.loads(file.read(64 * 1024 * 1024))
     except FileNotFoundError:
         return None

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import stat
+import tempfile
 import threading
 
 import pytest
@@ -282,6 +283,10 @@ def test_manifest_and_cache_are_written_in_their_exact_form(tmp_path):
     assert (out / MANIFEST).read_text() == json.dumps({"release": "2.0", "files": files}, indent=2) + "\n"
     sheets = {"en/a.pdf": cached(), "en/b.pdf": cached()}
     assert (out / CACHE).read_text() == json.dumps({"format": 2, "sheets": sheets}, indent=1, sort_keys=True)
+    with output.opened(out, "2.0") as folder:
+        folder.cache["en/a.pdf"] = {"used": {}, "source": "content/en/a.md", "key": "k"}
+        folder.finish()
+    assert '"key": "k",\n   "source": "content/en/a.md",\n   "used": {}' in (out / CACHE).read_text()
 
 
 def test_a_nested_output_folder_is_made(tmp_path):
@@ -314,3 +319,42 @@ def test_sources_come_from_entries_and_from_the_cache(tmp_path):
     folder.cache = {"en/d.pdf": {"source": "content/en/d.md"}, "en/e.pdf": {"source": 5},
                     "en/a.pdf": {"source": "content/en/old.md"}}
     assert folder.sources() == {"en/a.pdf": "content/en/a.md", "en/d.pdf": "content/en/d.md"}
+
+
+def test_forgetting_a_pdf_the_cache_never_had_is_no_error(tmp_path):
+    out = tmp_path / "dist"
+    build_once(out, {"en/a.pdf": b"A"})
+    with output.opened(out, "1.0") as folder:
+        del folder.cache["en/a.pdf"]
+        folder.forget(["en/a.pdf"])
+        assert folder.entries == {}
+
+
+def test_a_manifest_over_64_mib_is_not_read(tmp_path):
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en/a.pdf").write_bytes(b"A")
+    text = json.dumps({"release": "1", "files": [entry("en/a.pdf", b"A")]})[:-1]  # the last } comes last
+    (tmp_path / MANIFEST).write_text(text + " " * (64 * 1024 * 1024 - len(text) - 1) + "}")
+    assert list(output.read_manifest(tmp_path)) == ["en/a.pdf"]
+    (tmp_path / MANIFEST).write_text(text + " " * (64 * 1024 * 1024 - len(text)) + "}")
+    notes = []
+    assert output.read_manifest(tmp_path, notes) == {}
+    assert notes == [f"{tmp_path / MANIFEST} could not be read (JSONDecodeError); it will be written anew"]
+
+
+def test_a_cache_that_is_no_json_is_noted(tmp_path):
+    (tmp_path / CACHE).write_text("{")
+    notes = []
+    assert output.read_cache(tmp_path, notes) == {}
+    assert notes == [f"{tmp_path / CACHE} could not be read (JSONDecodeError); it will be written anew"]
+
+
+def test_an_unknown_failure_is_said_in_its_own_words():
+    assert output.reason(OSError("Strange Failure")) == "strange failure"
+
+
+def test_an_atomic_write_makes_its_folders_and_writes_beside_the_target(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-temporary-folder"))
+    output.write_atomically(tmp_path / "a" / "b" / "c.pdf", b"C")
+    assert (tmp_path / "a" / "b" / "c.pdf").read_bytes() == b"C"
+    assert [p.name for p in (tmp_path / "a" / "b").iterdir()] == ["c.pdf"]
