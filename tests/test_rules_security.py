@@ -4,6 +4,7 @@ session cookie's lifetime, and which Host headers are answered. A tiny ASGI app 
 the real middleware; time is a clock the test moves, so no test waits."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import time
@@ -16,6 +17,10 @@ from starlette.testclient import TestClient
 
 from handouts.server import security
 from handouts.server.security import AccessCode
+
+
+async def echo(request):
+    return PlainTextResponse(str(len(await request.body())))
 
 
 def page(request):
@@ -31,6 +36,7 @@ def page(request):
 @pytest.fixture
 def client():
     routes = [Route(path, page) for path in ("/", "/static/app.css", "/cached", "/boom", "/slow")]
+    routes.append(Route("/echo", echo, methods=["POST"]))
     return TestClient(security.RequestLog(security.SecurityHeaders(Starlette(routes=routes))))
 
 
@@ -56,6 +62,27 @@ def test_a_page_of_its_own_cache_rule_keeps_it_and_loses_a_weaker_frame_rule(cli
     response = client.get("/cached")
     assert response.headers.get_list("cache-control") == ["max-age=60"]
     assert response.headers.get_list("x-frame-options") == ["DENY"]
+
+
+def test_a_request_body_reaches_the_app_through_both_middlewares(client):
+    assert client.post("/echo", content=b"x" * 1000).text == "1000"
+
+
+def test_a_response_without_headers_gets_them_all_in_lowercase():
+    async def bare(scope, receive, send):
+        await send({"type": "http.response.start", "status": 204})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent = []
+
+    async def record(message):
+        sent.append(message)
+
+    asyncio.run(security.SecurityHeaders(bare)({"type": "http", "path": "/"}, None, record))
+    names = [name for name, _value in sent[0]["headers"]]
+    assert names == [b"content-security-policy", b"x-frame-options", b"x-content-type-options",
+                     b"referrer-policy", b"cross-origin-opener-policy", b"permissions-policy", b"cache-control"]
+    assert sent[0]["headers"][-1] == (b"cache-control", b"no-store") and sent[1]["type"] == "http.response.body"
 
 
 def test_the_request_log_names_method_path_and_status_never_the_query(client, caplog):
@@ -223,6 +250,16 @@ def test_a_server_on_every_address_answers_this_computers_names_and_addresses(wi
     assert wildcard not in hosts and len(hosts) == len(set(hosts))
     for address in {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}:
         assert (f"[{address}]" if ":" in address else address) in hosts
+
+
+def test_a_server_on_every_address_answers_each_address_of_this_computer(monkeypatch):
+    def resolve(host, port):
+        assert host == socket.gethostname()
+        return [(socket.AF_INET, 0, 0, "", ("192.168.1.20", 0)),
+                (socket.AF_INET6, 0, 0, "", ("fe80::5", 0, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    assert security.allowed_hosts("0.0.0.0")[-3:] == ["192.168.1.20", "fe80::5", "[fe80::5]"]
 
 
 def test_a_machine_whose_name_does_not_resolve_still_answers_its_names(monkeypatch):
