@@ -161,11 +161,16 @@ def test_one_try_a_second_for_everyone(clock):
     assert code.attempt("correct horse battery") == "wait"
 
 
-def test_ten_wrong_tries_in_a_row_lock_sign_in_for_15_minutes(clock, caplog):
-    code = AccessCode("correct horse battery")
-    for _ in range(9):
+def wrong_tries(code: AccessCode, clock: Clock, count: int) -> None:
+    """``count`` wrong codes, one a second, each turned away as wrong."""
+    for _ in range(count):
         assert code.attempt("wrong") == "wrong"
         clock.now += 1
+
+
+def test_ten_wrong_tries_in_a_row_lock_sign_in_for_15_minutes(clock, caplog):
+    code = AccessCode("correct horse battery")
+    wrong_tries(code, clock, 9)
     assert caplog.records == []
     with caplog.at_level(logging.WARNING, logger="handouts.server.requests"):
         assert code.attempt("wrong") == "wrong"
@@ -179,28 +184,18 @@ def test_ten_wrong_tries_in_a_row_lock_sign_in_for_15_minutes(clock, caplog):
 
 def test_a_right_code_starts_the_count_of_wrong_tries_again(clock):
     code = AccessCode("correct horse battery")
-    for _ in range(9):
-        code.attempt("wrong")
-        clock.now += 1
+    wrong_tries(code, clock, 9)
     assert code.attempt("correct horse battery") == "admitted"
-    for _ in range(9):
-        clock.now += 1
-        assert code.attempt("wrong") == "wrong"
     clock.now += 1
+    wrong_tries(code, clock, 9)
     assert code.attempt("correct horse battery") == "admitted"
 
 
 def test_after_a_lock_out_the_count_starts_again(clock):
     code = AccessCode("correct horse battery")
-    for _ in range(10):
-        code.attempt("wrong")
-        clock.now += 1
+    wrong_tries(code, clock, 10)
     clock.now += 15 * 60
-    for _ in range(9):
-        assert code.attempt("wrong") == "wrong"
-        clock.now += 1
-    assert code.attempt("wrong") == "wrong"
-    clock.now += 1
+    wrong_tries(code, clock, 10)
     assert code.attempt("correct horse battery") == "locked"
 
 
