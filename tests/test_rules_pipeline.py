@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from datetime import date
 
+import pypdfium2
 import pytest
 
 from handouts import output, pipeline
@@ -76,7 +77,7 @@ def test_only_the_note_may_break_lines():
 
 
 def test_a_letter_may_carry_three_accent_marks_and_not_four():
-    pipeline.check_personal(Personal(patient="Nguye\u0302\u0303\u0301n a\u0301"))
+    pipeline.check_personal(Personal(patient="Nguye\u0302\u0303\u0301n a\u0301 x\u0302\u0303\u0301"))
     with pytest.raises(PersonalFieldError) as raised:
         pipeline.check_personal(Personal(patient="x\u0302\u0303\u0301\u0300"))
     assert raised.value.format_message() == ("patient: expected at most 3 accent marks on one letter, found "
@@ -113,8 +114,9 @@ def test_where_each_pdf_goes(edition, path):
 
 def test_the_plan_is_every_sheet_in_every_edition():
     one, two = handout(), handout(lang="es")
-    assert [(job.handout.lang, job.edition) for job in pipeline.plan([one, two], "a4", ("standard", "large-print"))] \
-        == [("en", "standard"), ("en", "large-print"), ("es", "standard"), ("es", "large-print")]
+    assert [(job.handout.lang, job.edition, job.paper)
+            for job in pipeline.plan([one, two], "a4", ("standard", "large-print"))] == [
+        ("en", "standard", "a4"), ("en", "large-print", "a4"), ("es", "standard", "a4"), ("es", "large-print", "a4")]
 
 
 def test_the_mandatory_lines_come_from_the_template_strings_and_handouts_toml(project):
@@ -131,12 +133,15 @@ def test_a_template_string_without_its_number_is_an_error_at_its_line(tmp_path, 
     text = strings.read_text(encoding="utf-8")
     lines = text.splitlines()
     number = next(n for n, line in enumerate(lines, 1) if line.startswith(f"{key} ="))
+    sentence = "Call the crisis line, day or night, from any phone, and a counsellor answers you."
     strings.write_text(text.replace(f"{{{placeholder}}}", "555", 1) if key != "crisis"
-                       else text.replace(lines[number - 1], f'{key} = "Call the crisis line."'), encoding="utf-8")
+                       else text.replace(lines[number - 1], f'{key} = "{sentence}"'), encoding="utf-8")
     with pytest.raises(ConfigError) as raised:
         pipeline.mandatory_lines(load_project(root), "en")
     assert raised.value.line == number and raised.value.path == strings
     assert raised.value.detail.startswith(f"{key}: expected a sentence holding {{{placeholder}}}, where ")
+    if key == "crisis":
+        assert raised.value.detail.endswith(f"found {repr(sentence)[:57]}...")
 
 
 def test_the_paper_check_expects_the_editions_sizes(project):
@@ -146,16 +151,23 @@ def test_the_paper_check_expects_the_editions_sizes(project):
     assert (large.paper_size, large.min_text, large.min_number) == ((612.0, 792.0), 14, 18)
 
 
-def test_a_draft_in_a_release_names_its_reviewer(project):
-    error = pipeline.draft_error(project, handout(status="draft", lang="es"))
-    assert error.line == 4 and "once a qualified medical translator has reviewed it" in error.detail
+@pytest.mark.parametrize("lang, reviewer", [("en", "a clinician"), ("es", "a qualified medical translator")])
+def test_a_draft_in_a_release_names_its_reviewer(project, lang, reviewer):
+    error = pipeline.draft_error(project, handout(status="draft", lang=lang))
+    assert error.line == 4 and f"once {reviewer} has reviewed it" in error.detail
 
 
-def test_selecting_an_unknown_sheet_is_a_usage_error(project):
+def test_selecting_a_sheet_keeps_only_its_own_errors(tmp_path):
+    root = english_project(tmp_path / "project")
+    (root / "content/en/broken.md").write_text("no front matter\n")
+    project = load_project(root)
     handouts, errors = pipeline.load_selection(project, ["ketamine-aftercare"])
     assert {h.slug for h in handouts} == {"ketamine-aftercare"} and errors == []
-    with pytest.raises(UnknownSheet, match="unknown handout 'nope'"):
-        pipeline.load_selection(project, ["nope"])
+    handouts, errors = pipeline.load_selection(project, ["broken"])
+    assert handouts == [] and [e.path.name for e in errors] == ["broken.md"]
+    with pytest.raises(UnknownSheet) as raised:
+        pipeline.load_selection(project, ["n" * 41])
+    assert raised.value.format_message().startswith(f"unknown handout '{'n' * 37}...'")
 
 
 def test_a_pdf_is_up_to_date_only_while_every_input_is_unchanged(tmp_path):
@@ -179,7 +191,29 @@ def test_a_pdf_is_up_to_date_only_while_every_input_is_unchanged(tmp_path):
         assert not inputs.up_to_date(folder, job, key)
     (root / AFTERCARE).write_text((root / AFTERCARE).read_text() + "\nMore.\n")
     assert pipeline.Inputs(project).key(job, False) != key
+    key = pipeline.Inputs(project).key(job, False)
+    (root / "templates/strings/en.toml").write_text((root / "templates/strings/en.toml").read_text() + "\n")
+    assert pipeline.Inputs(project).key(job, False) != key
     assert pipeline.Inputs(project).digest("styles/none.css") is None
+
+
+def page_text(data: bytes) -> str:
+    return pypdfium2.PdfDocument(data)[0].get_textpage().get_text_range()
+
+
+def test_the_gate_prints_a_personalised_sheet_on_the_paper_asked_for(project):
+    sheet = pipeline.render_sheet(project, "ketamine-aftercare", "en", "large-print", "a4", strict=True,
+                                  personal=Personal(patient="Ana Lopez"))
+    assert (sheet.job.handout.slug, sheet.job.edition, sheet.job.paper) == ("ketamine-aftercare", "large-print", "a4")
+    assert "Ana Lopez" in page_text(sheet.data) and sheet.warnings == ()
+    assert sheet.pages == len(pypdfium2.PdfDocument(sheet.data))
+    assert pipeline.render_sheet(project, "ketamine-aftercare", "en").job.paper == "letter"
+
+
+def test_the_gate_refuses_a_personal_field_before_it_prints(project):
+    [sheet] = pipeline.load_selection(project, ["ketamine-aftercare"])[0]
+    with pytest.raises(PersonalFieldError, match="^note: expected at most 500 characters"):
+        pipeline.print_sheet(project, Job(sheet, "standard", "letter"), personal=Personal(note="x" * 501))
 
 
 def test_the_gate_prints_a_good_sheet_and_refuses_one_over_its_budget(tmp_path):
@@ -188,8 +222,13 @@ def test_the_gate_prints_a_good_sheet_and_refuses_one_over_its_budget(tmp_path):
     shutil.rmtree(root / "content/es", ignore_errors=True)
     project = load_project(root)
     [sheet] = pipeline.load_selection(project, ["ketamine-aftercare"])[0]
-    printed = pipeline.print_sheet(project, Job(sheet, "standard", "letter"))
+    job = Job(sheet, "standard", "letter")
+    printed = pipeline.print_sheet(project, job, strict=True, personal=Personal(patient="Ana Lopez"))
     assert printed.data.startswith(b"%PDF-") and printed.pages == 1 and printed.warnings == ()
+    assert printed.job is job and "Ana Lopez" in page_text(printed.data)
+    assert printed.machine_notes == () and printed.document is not None
+    assert any(path.startswith("styles/") for path, _digest in printed.used)
+    assert "styles/print.css" in dict(printed.stylesheets)
     longer = (root / AFTERCARE).read_text() + "\n" + "\n\n".join(["Rest and drink water."] * 60) + "\n"
     (root / AFTERCARE).write_text(longer)
     [sheet] = pipeline.load_selection(project, ["ketamine-aftercare"])[0]
