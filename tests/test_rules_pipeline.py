@@ -40,6 +40,9 @@ def handout(max_pages=2, max_pages_large=None, lang="en", status="approved") -> 
     (("ketamine-aftercare", "en", "standard", "a5"), "unknown paper 'a5'; expected one of: letter, a4"),
     (("ketamine-aftercar", "en"), "unknown en handout 'ketamine-aftercar'; expected one of: ketamine-aftercare, "
                                   "ketamine-treatment (did you mean 'ketamine-aftercare'?)"),
+    (("ketamine-aftercare", "x" * 41), f"unknown language '{'x' * 37}...'; expected one of: en"),
+    (("k" * 41, "en"), f"unknown en handout '{'k' * 37}...'; expected one of: ketamine-aftercare, "
+                       f"ketamine-treatment"),
     (("../en/ketamine-aftercare", "en"), "unknown en handout '../en/ketamine-aftercare'; expected one of: "
                                          "ketamine-aftercare, ketamine-treatment"),
 ])
