@@ -220,7 +220,12 @@ class _FrontMatterLoader(yaml.SafeLoader):
 def _parse_front_matter(path: Path, front: str, first_line: int) -> tuple[dict, dict]:
     """Check the YAML against FIELDS; return the values and each key's line, for messages."""
     offset = first_line - 1
-    loader = _FrontMatterLoader(front)
+    try:
+        loader = _FrontMatterLoader(front)  # reads every character before it parses anything
+    except yaml.reader.ReaderError as error:
+        raise ContentError(path, f"expected text YAML can read, found the character "
+                                 f"U+{error.character:04X} (delete it)",
+                           first_line + front.count("\n", 0, error.position)) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -250,8 +255,6 @@ def _parse_front_matter(path: Path, front: str, first_line: int) -> tuple[dict, 
         kind = "" if isinstance(error, _Refused) else "YAML syntax error: "
         raise ContentError(path, f"{kind}{problem}{context}",
                            offset + mark.line + 1 if mark else first_line)
-    except yaml.YAMLError as error:  # the reader's complaint about a character: no mark
-        raise ContentError(path, f"YAML could not read the front matter: {error}", first_line)
     finally:
         loader.dispose()
     missing = [key for key, field in FIELDS.items() if field.required and key not in meta]
@@ -269,7 +272,7 @@ def _field_value(path: Path, key: str, loader: yaml.SafeLoader, node: yaml.Node,
         value = node.value  # the text as written: 1.10 must not become 1.1
     else:
         try:
-            value = loader.construct_object(node, deep=True)
+            value = loader.construct_object(node)  # a scalar: nothing deeper to build
         except ValueError as error:  # 2026-02-30 looks like a date and is none
             raise ContentError(path, f"{key}: expected a real date as YYYY-MM-DD, found "
                                      f"{sandbox.excerpt(node.value, 40)!r} ({error})", line) from None
@@ -288,10 +291,9 @@ def _field_value(path: Path, key: str, loader: yaml.SafeLoader, node: yaml.Node,
 
 
 def _describe(value) -> str:
+    """A scalar's value in words (a list or mapping never gets this far: see _describe_node)."""
     if value is None or value == "":
         return "nothing"
-    if isinstance(value, (list, dict)):
-        return f"a {'list' if isinstance(value, list) else 'mapping'}"
     return repr(value) if isinstance(value, str) else f"{value} ({type(value).__name__})"
 
 

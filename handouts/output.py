@@ -120,7 +120,7 @@ def opened(out: Path, release: str, on_wait=None):
     except OSError as error:
         raise OutputError(f"{display_path(out)}: cannot create the folder: {reason(error)}") from None
     try:
-        lock = os.open(out, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+        lock = os.open(out, os.O_RDONLY | os.O_DIRECTORY)  # not inherited (PEP 446)
     except OSError as error:
         raise OutputError(f"{display_path(out)}: cannot open the folder: {reason(error)}") from None
     try:
@@ -193,7 +193,7 @@ def _read_json(path: Path, notes: list[str] | None):
         # Non-blocking, and checked on the descriptor: a FIFO in its place must not hang us.
         with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
             if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                raise IsADirectoryError(errno.EISDIR, "not a regular file")
+                raise IsADirectoryError  # only its name goes into the note
             return json.loads(file.read(64 * 1024 * 1024))
     except FileNotFoundError:
         return None

@@ -52,12 +52,12 @@ def resolve(root: Path, url: str) -> Path | None:
     parts = urlsplit(absolute)
     if parts.scheme == "data":
         return None
-    if parts.scheme != "file" or parts.netloc or not absolute.startswith(BASE_URL):
+    if not absolute.startswith(BASE_URL):  # another scheme, a host, or above the project
         raise SandboxViolation(f"{excerpt(url)!r} is outside the project; expected a file in "
                                f"{', '.join(f + '/' for f in ALLOWED_FOLDERS)} (nothing is fetched "
                                f"from the network or the rest of the disk)")
     relative = unquote(parts.path).removeprefix(urlsplit(BASE_URL).path)
-    folder = relative.split("/", 1)[0]
+    folder = relative.partition("/")[0]
     path = (root / relative).resolve()
     if folder not in ALLOWED_FOLDERS or not path.is_relative_to(root.resolve() / folder):
         raise SandboxViolation(f"{excerpt(url)!r} is not in the project's "
@@ -80,7 +80,7 @@ def read_file(root: Path, path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         raise UnreadableFile("is a link to a file outside the project; expected the file itself "
                              "(files outside the project are never read)")
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # not inherited (PEP 446)
     except OSError as error:
         raise UnreadableFile(f"could not be opened: {error.strerror.lower()}") from None
     with os.fdopen(descriptor, "rb") as file:

@@ -65,6 +65,21 @@ def one_sheet_project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def deadline():
+    """Fails a test that blocks for two seconds (a FIFO opened or read without O_NONBLOCK)."""
+    import signal
+
+    def stop(_signal, _frame):
+        raise TimeoutError("blocked for 2 seconds")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 2)
+    yield
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
 def small_project(tmp_path: Path) -> Path:
     return one_sheet_project(tmp_path)
 
