@@ -277,6 +277,7 @@ def environment(template_dir: Path) -> jinja2.Environment:
     )
     env.filters["css_string"] = css_string
     env.filters["keep_together"] = keep_together
+    env.filters["isolated"] = isolated
     return env
 
 
@@ -301,6 +302,15 @@ def keep_together(value: str, direction: str = "ltr") -> Markup:
     if direction == "rtl":
         return typography.left_to_right(value)
     return escape(str(value).replace(" ", typography.NBSP))
+
+
+def isolated(value: str, direction: str = "ltr") -> Markup:
+    """A clinic fact written left to right (an address, a web address) keeps its order in a
+    right-to-left sheet, where "123 Example Street" would otherwise print as "Example Street 123".
+    It may wrap, unlike a phone number."""
+    if direction == "rtl":
+        return Markup('<bdi dir="ltr">{}</bdi>').format(value)
+    return escape(value)
 
 
 #: Characters that could end a CSS string, a rule or the <style> element a value sits in.

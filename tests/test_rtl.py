@@ -54,3 +54,10 @@ def test_the_side_column_is_at_the_left_in_the_standard_edition(pages):
 def test_the_numbers_come_out_in_order(pages, edition, number):
     lines, _ = pages[edition]
     assert any(number in line["text"].replace("\u00a0", " ") for line in lines), [l["text"] for l in lines]
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("words", ["123 Example Street", "www.example.org"])
+def test_the_clinics_address_keeps_its_order(pages, edition, words):
+    lines, _ = pages[edition]
+    assert any(words in line["text"].replace("\u00a0", " ") for line in lines), [l["text"] for l in lines]
