@@ -110,7 +110,7 @@ def test_a_size_table_keeps_the_editions_it_does_not_name(toml):
     ("grade_fail = 8", 'number_size = { standard = "12" }', "20: [check] number_size: expected a table of "
      "edition = size in points, such as { standard = 12, large-print = 18 }, found {'standard': '12'}"),
     ("[server]", "[server]\nport = 1", "23: unknown key in [server] 'port'; expected one of: access_code, "
-                                       "print_log"),
+                                       "print_log, printer"),
     ("print_seconds = 60", "print_seconds = 0", "16: [build] print_seconds: expected a number above 0, found 0"),
     ("print_megabytes = 400", "print_megabytes = -1",
      "17: [build] print_megabytes: expected a number above 0, found -1"),

@@ -201,7 +201,8 @@ def test_a_pdf_is_up_to_date_only_while_every_input_is_unchanged(tmp_path):
 
 
 def page_text(data: bytes) -> str:
-    return pypdfium2.PdfDocument(data)[0].get_textpage().get_text_range()
+    """Every page's text (the "Prepared for" box comes last)."""
+    return "\f".join(page.get_textpage().get_text_range() for page in pypdfium2.PdfDocument(data))
 
 
 def test_the_gate_prints_a_personalised_sheet_on_the_paper_asked_for(project):
@@ -215,8 +216,9 @@ def test_the_gate_prints_a_personalised_sheet_on_the_paper_asked_for(project):
 
 def test_the_gate_refuses_a_personal_field_before_it_prints(project):
     [sheet] = pipeline.load_selection(project, ["ketamine-aftercare"])[0]
-    with pytest.raises(PersonalFieldError, match="^note: expected at most 500 characters"):
-        pipeline.print_sheet(project, Job(sheet, "standard", "letter"), personal=Personal(note="x" * 501))
+    limit = pipeline.PERSONAL_LIMITS["note"]
+    with pytest.raises(PersonalFieldError, match=f"^note: expected at most {limit} characters, found {limit + 1}"):
+        pipeline.print_sheet(project, Job(sheet, "standard", "letter"), personal=Personal(note="x" * (limit + 1)))
 
 
 def test_the_gate_prints_a_good_sheet_and_refuses_one_over_its_budget(tmp_path):
@@ -227,7 +229,7 @@ def test_the_gate_prints_a_good_sheet_and_refuses_one_over_its_budget(tmp_path):
     [sheet] = pipeline.load_selection(project, ["ketamine-aftercare"])[0]
     job = Job(sheet, "standard", "letter")
     printed = pipeline.print_sheet(project, job, strict=True, personal=Personal(patient="Ana Lopez"))
-    assert printed.data.startswith(b"%PDF-") and printed.pages == 1 and printed.warnings == ()
+    assert printed.data.startswith(b"%PDF-") and printed.pages == 2 and printed.warnings == ()
     assert printed.job is job and "Ana Lopez" in page_text(printed.data)
     assert printed.machine_notes == () and printed.document is not None
     assert any(path.startswith("styles/") for path, _digest in printed.used)
@@ -238,6 +240,6 @@ def test_the_gate_prints_a_good_sheet_and_refuses_one_over_its_budget(tmp_path):
     with pytest.raises(pipeline.PageBudgetError) as raised:
         pipeline.print_sheet(project, Job(sheet, "standard", "letter"))
     pages = raised.value.pages
-    assert pages > 1 and raised.value.detail.startswith(f"en/ketamine-aftercare.pdf has {pages} pages; its budget is 1")
+    assert pages > 2 and raised.value.detail.startswith(f"en/ketamine-aftercare.pdf has {pages} pages; its budget is 2")
     assert raised.value.line == sheet.key_lines["max_pages"]
     assert isinstance(raised.value, BuildError)
