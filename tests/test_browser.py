@@ -16,6 +16,7 @@ import pytest
 
 from conftest import ROOT, copy_project
 from handouts.pdf import pdf_text
+from handouts.pipeline import PERSONAL_LIMITS
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -181,21 +182,24 @@ def test_personalised_sheet_opens_in_the_same_tab_with_the_name_and_dates(page, 
     assert "November 27, 2026" in text and "Tuesday, December 10, 2030, 9:30 AM" in text
 
 
+PATIENT, CLINICIAN = PERSONAL_LIMITS["patient"], PERSONAL_LIMITS["clinician"]
+
+
 def test_the_form_counts_what_is_left_and_refuses_on_the_same_page(page, server, shots):
     page.goto(server + "/personalise/en/ketamine-aftercare")
     name = page.get_by_label("Patient's name")
-    assert page.locator("#patient-count").inner_text() == "100 characters left"
+    assert page.locator("#patient-count").inner_text() == f"{PATIENT} characters left"
     # Keyboard only: type, then Tab on to the dates, which take typed digits too.
     name.focus()
     page.keyboard.type("Ann Lee")
-    assert page.locator("#patient-count").inner_text() == "93 characters left"
+    assert page.locator("#patient-count").inner_text() == f"{PATIENT - 7} characters left"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "treatment_date"
     clinician = page.get_by_label("Clinician")
     clinician.fill("Dr. \U0001F600")  # counted as the server counts: one character, not two
-    assert page.locator("#clinician-count").inner_text() == "95 characters left"
-    clinician.fill("Dr. " + "x" * 97)  # as if pasted: nothing cuts it short
-    assert clinician.input_value() == "Dr. " + "x" * 97
+    assert page.locator("#clinician-count").inner_text() == f"{CLINICIAN - 5} characters left"
+    clinician.fill("Dr. " + "x" * (CLINICIAN - 3))  # as if pasted: nothing cuts it short
+    assert clinician.input_value() == "Dr. " + "x" * (CLINICIAN - 3)
     assert page.locator("#clinician-count").inner_text() == "1 character too many"
     wait_until(page, "document.getElementById('clinician-count-said').textContent === '1 character too many'")
     received = keep_responses(page, "**/print/**")
@@ -206,7 +210,7 @@ def test_the_form_counts_what_is_left_and_refuses_on_the_same_page(page, server,
     assert page.evaluate("document.activeElement.id") == "clinician"  # focus on the first error
     assert clinician.get_attribute("aria-invalid") == "true"
     assert "1 too many" in page.locator("#clinician-error").inner_text()
-    assert name.input_value() == "Ann Lee" and clinician.input_value() == "Dr. " + "x" * 97
+    assert name.input_value() == "Ann Lee" and clinician.input_value() == "Dr. " + "x" * (CLINICIAN - 3)
     page.screenshot(path=shots / "personalise-error.png", full_page=True)
     assert serious_violations(page) == []
 

@@ -77,7 +77,8 @@ def test_the_code_is_at_least_2_cm_across_with_its_quiet_zone(printed, edition):
 def test_the_code_is_vector_art_tagged_as_a_figure_with_alt_text(printed, edition):
     path, _image = printed[edition]
     with pikepdf.open(path) as pdf:
-        figures = [element for element in structure(pdf) if element.S == "/Figure"]
+        figures = [element for element in structure(pdf) if element.S == "/Figure"
+                   and str(element.Alt).startswith("QR code")]  # the sheet's pictures are Figures too
         assert [str(figure.Alt) for figure in figures] == [f"QR code: opens this sheet online at {ADDRESS}"]
         for page in pdf.pages:  # no raster image anywhere: the code is drawn as paths
             assert not page.get_images()
@@ -111,7 +112,7 @@ def test_without_a_pattern_there_is_no_code_and_no_room_for_one(tmp_path):
     project = load_project(root)
     handout = pipeline.content.load_handout(root / "content/en/ketamine-aftercare.md", "en")
     html = render.render_html(project, handout, "standard", "letter")
-    assert "sheet-online" not in html and "beside-title" not in html and "data:image/svg" not in html
+    assert "sheet-online" not in html and "beside-title" not in html and "qr-code" not in html
 
 
 @pytest.mark.parametrize("pattern, problem", [
@@ -146,8 +147,10 @@ def test_sheet_url_takes_a_web_address_with_slug_and_lang_only(tmp_path, pattern
 def test_no_text_is_drawn_over_the_code(printed, edition):
     path, _image = printed[edition]
     with pikepdf.open(path) as pdf:
-        (figure,) = [element for element in structure(pdf) if element.S == "/Figure"]
-        x0, y0, x1, y1 = (float(value) for value in figure.A.BBox)  # from the page's top, in points
+        (figure,) = [element for element in structure(pdf) if element.S == "/Figure"
+                     and str(element.Alt).startswith("QR code")]
+        # From the page's top, in CSS pixels (WeasyPrint's unit): 0.75 pt each.
+        x0, y0, x1, y1 = (float(value) * 0.75 for value in figure.A.BBox)
     with pdfplumber.open(path) as pdf:
         inside = [char["text"] for char in pdf.pages[0].chars
                   if x0 < (char["x0"] + char["x1"]) / 2 < x1 and y0 < (char["top"] + char["bottom"]) / 2 < y1]

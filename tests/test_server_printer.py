@@ -94,7 +94,7 @@ def test_a_personalised_sheet_is_sent_and_nothing_of_it_stays_in_the_spool(clien
     try:
         assert [path.name.split("__")[0] for path in outputs] == ["ketamine-aftercare-en"]
         document = pypdfium2.PdfDocument(outputs[0])
-        assert len(document) == 1 and tuple(round(side) for side in document[0].get_size()) == (612, 792)
+        assert len(document) == 2 and tuple(round(side) for side in document[0].get_size()) == (612, 792)
         document.close()
     finally:
         for path in outputs:
