@@ -10,7 +10,7 @@ runs, on copies of this project made in a temporary folder, so the working tree 
 - no-op:     ``handouts build`` again, nothing changed
 - one sheet: ``handouts build`` after an edit to one sheet's Markdown
 - library:   a generated library of --library sheets (copies of the shipped ones with new
-             slugs) x 2 languages x 2 editions, with one job and with every CPU (one run each)
+             slugs) x every language x every edition of handouts.toml, with one job and with every CPU (one run each)
 - bare:      one Python process that imports WeasyPrint and prints the intermediate HTML that
              ``handouts build --html DIR`` writes, as the same PDF variant (pdf/ua-1)
 - Pandoc:    ``pandoc SHEET.md --pdf-engine=weasyprint`` per document, when pandoc is installed
@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -131,7 +132,8 @@ class Bench:
             self.one_sheet_build(),
         ]
         library = self.library(library_sheets)
-        library_pdfs = library_sheets * 4
+        config = tomllib.loads((library / "handouts.toml").read_text(encoding="utf-8"))["build"]
+        library_pdfs = library_sheets * len(config["languages"]) * len(config["editions"])
         measures += [self.library_build(library, library_pdfs, "1"),
                      self.library_build(library, library_pdfs, str(CPUS))]
         if measures[-1].seconds is None:  # no --jobs: time the library as the build does it today
