@@ -111,7 +111,10 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
                 personal: Personal | None = None, translation: Handout | None = None) -> str:
     """The complete HTML document of one handout edition, ready for printing; with a
     ``translation``, both languages section by section (the bilingual edition)."""
-    sheets = stylesheets(edition, handout.lang, _printed_text(project, handout, personal, translation))
+    words = template_strings(project.root, handout.lang)
+    translated = template_strings(project.root, translation.lang) if translation else {}
+    printed = _printed_text(project, [handout, translation, personal], [words, translated])
+    sheets = stylesheets(edition, handout.lang, printed)
     colour = icons.token_colour(project.root, sheets)
     body = typography.tie_html(_coloured(markdown_to_html(project, handout), project, handout, colour))
     if translation:
@@ -123,7 +126,7 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
         main_message=typography.tie_html(_coloured(main_message_html(handout), project, handout, colour)),
         clinic=project.config.clinic,
         emergency=project.config.emergency,
-        text=typography.tie_strings(template_strings(project.root, handout.lang)),
+        text=typography.tie_strings(words),
         lang=handout.lang,
         direction=typography.direction(handout.lang),
         edition=edition,
@@ -133,7 +136,7 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
         stylesheets=sheets,
         logo=icons.coloured_logo(project.root, project.config.clinic.logo, colour),
         personal=personal or Personal(),
-        translation=translation_of(project, translation, colour) if translation else None,
+        translation=translation_of(project, translation, translated, colour) if translation else None,
         is_draft=handout.is_draft or bool(translation and translation.is_draft),
         sheet_link=qrcode.sheet_link(project.config.clinic.sheet_url, handout.lang, handout.slug),
     )
@@ -150,9 +153,10 @@ def render_html(project: Project, handout: Handout, edition: str, paper: str,
         raise BuildError(path, f"template error: {error.message}", line)
 
 
-def translation_of(project: Project, handout: Handout, colour: str) -> Translation:
-    """What the template needs of the translation printed with its original."""
-    words = typography.tie_strings(template_strings(project.root, handout.lang))
+def translation_of(project: Project, handout: Handout, words: dict, colour: str) -> Translation:
+    """What the template needs of the translation printed with its original (``words``: its
+    language's template strings)."""
+    words = typography.tie_strings(words)
     message = typography.tie_html(_coloured(main_message_html(handout), project, handout, colour))
     return Translation(handout, words, handout.lang, written_date(handout), message)
 
@@ -258,12 +262,11 @@ def stylesheets(edition: str, lang: str = "en", text: str | None = None) -> tupl
     return STYLESHEETS[:1] + scripts + STYLESHEETS[1:] + layer + mirrored
 
 
-def _printed_text(project: Project, handout: Handout, personal: Personal | None,
-                  translation: Handout | None) -> str:
-    """Everything a sheet may print, as plain text: to choose the fonts it needs."""
-    sources = [handout, translation, personal, project.config.clinic, project.config.emergency]
-    words = [template_strings(project.root, sheet.lang) for sheet in (handout, translation) if sheet]
-    return " ".join(str(vars(source)) for source in sources if source) + " ".join(map(str, words))
+def _printed_text(project: Project, sources: list, strings: list[dict]) -> str:
+    """Everything a sheet may print (its handouts and personal fields, the clinic's facts, the
+    template strings), as plain text: to choose the fonts it needs."""
+    sources = [*sources, project.config.clinic, project.config.emergency]
+    return " ".join(str(vars(source)) for source in sources if source) + " ".join(map(str, strings))
 
 
 @functools.cache
