@@ -374,7 +374,9 @@ class SheetMarkdown(Extension):
 
     def extendMarkdown(self, md) -> None:  # noqa: N802 (Python-Markdown's name)
         md.preprocessors.register(CommonMarkIndent(md), "commonmark_indent", 27)
-        md.inlinePatterns.register(Icons(ICON.pattern, md), "icons", 175)  # before links and emphasis
+        # The space after an icon is left out: the icon's margin sets it apart, and a space would
+        # push the first line of a list item past the lines under it.
+        md.inlinePatterns.register(Icons(ICON.pattern + "[ \t]*", md), "icons", 175)  # before links and emphasis
         md.treeprocessors.register(PrintedSyntax(md), "printed_syntax", 7)  # after attr_list
         md.treeprocessors.register(HeadingLevels(md), "heading_levels", 5)
         md.treeprocessors.register(PrintedAddresses(md), "printed_addresses", 4)
