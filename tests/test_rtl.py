@@ -16,16 +16,23 @@ EDITIONS = ("standard", "large-print")
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory):
-    """Page 1 of the Arabic aftercare sheet in each edition: (its pdfplumber page's lines, width)."""
+def printed(tmp_path_factory):
+    """The Arabic aftercare sheet in each edition: (each page's pdfplumber lines, each page's
+    words, page width)."""
     project = load_project(copy_project(tmp_path_factory.mktemp("rtl") / "project", all_languages=True))
     found = {}
     for edition in EDITIONS:
         data = render_sheet(project, "ketamine-aftercare", "ar", edition, strict=True).data
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            page = pdf.pages[0]
-            found[edition] = (page.extract_text_lines(), float(page.width))
+            found[edition] = ([page.extract_text_lines() for page in pdf.pages],
+                              [page.extract_words() for page in pdf.pages], float(pdf.pages[0].width))
     return found
+
+
+@pytest.fixture(scope="module")
+def pages(printed):
+    """Page 1 of the Arabic aftercare sheet in each edition: (its lines, page width)."""
+    return {edition: (lines[0], width) for edition, (lines, _, width) in printed.items()}
 
 
 def arabic(text: str) -> bool:
@@ -61,3 +68,22 @@ def test_the_numbers_come_out_in_order(pages, edition, number):
 def test_the_clinics_address_keeps_its_order(pages, edition, words):
     lines, _ = pages[edition]
     assert any(words in line["text"].replace("\u00a0", " ") for line in lines), [l["text"] for l in lines]
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_the_running_header_and_footer_are_mirrored(printed, edition):
+    # Page 2: the clinic's name at the right of the header and the title at its left; the
+    # footer's title and version at the right and the page number at the left. "Mesquite"
+    # begins the clinic's name in handouts.toml; the footer is the lowest line of words.
+    _, words, width = printed[edition]
+    [clinic] = [word for word in words[1] if word["text"] == "Mesquite"]
+    header = [word for word in words[1] if abs(word["top"] - clinic["top"]) < 2]
+    assert clinic["x0"] > width / 2
+    assert any(arabic(word["text"]) for word in header if word["x1"] < width / 2)
+    assert not any(arabic(word["text"]) for word in header if word["x0"] > width / 2)
+    lowest = max(word["top"] for word in words[1])
+    footer = [word for word in words[1] if abs(word["top"] - lowest) < 2]
+    page_numbers = [word for word in footer if word["text"].isdigit()]  # "page 2 of N"
+    [version] = [word for word in footer if "." in word["text"]]        # "version 1.2"
+    assert page_numbers and all(word["x1"] < width / 4 for word in page_numbers), footer
+    assert version["x0"] > width / 2
