@@ -2,6 +2,8 @@
 measured in the PDF, tagged as a figure with alt text; and [clinic] sheet_url's checks."""
 from __future__ import annotations
 
+import io
+
 import page as page_validation
 import pdfplumber
 import pikepdf
@@ -10,7 +12,7 @@ import pytest
 import segno
 import zxingcpp
 
-from conftest import copy_project, structure
+from conftest import copy_project, run, structure
 from handouts import config as config_module, pipeline, render
 from handouts.config import load_project
 from handouts.errors import ConfigError
@@ -112,7 +114,7 @@ def test_without_a_pattern_there_is_no_code_and_no_room_for_one(tmp_path):
     project = load_project(root)
     handout = pipeline.content.load_handout(root / "content/en/ketamine-aftercare.md", "en")
     html = render.render_html(project, handout, "standard", "letter")
-    assert "sheet-online" not in html and "beside-title" not in html and "qr-code" not in html
+    assert "with-code" not in html and "qr-code" not in html and "qr-address" not in html
 
 
 @pytest.mark.parametrize("pattern, problem", [
@@ -155,3 +157,29 @@ def test_no_text_is_drawn_over_the_code(printed, edition):
         inside = [char["text"] for char in pdf.pages[0].chars
                   if x0 < (char["x0"] + char["x1"]) / 2 < x1 and y0 < (char["top"] + char["bottom"]) / 2 < y1]
     assert x1 - x0 > 2 / 2.54 * 72 and not inside
+
+
+def test_the_code_keeps_every_sheet_within_its_page_budget(tmp_path):
+    # The code sits at the end of the masthead, not above the text: a strict build of every
+    # language and edition with it succeeds, so every sheet keeps its budget.
+    root = copy_project(tmp_path / "project", all_languages=True)
+    with_settings(root)
+    result = run("-C", root, "build", "--strict", "--edition", "standard", "--edition", "large-print")
+    assert result.exit_code == 0, result.output
+
+
+def test_the_code_is_at_the_end_of_the_masthead_in_either_direction(tmp_path):
+    # English: the code at the right of the clinic's name; Arabic (right to left): at its left.
+    root = copy_project(tmp_path / "project", all_languages=True)
+    with_settings(root)
+    project = load_project(root)
+    for lang, at_right in (("en", True), ("ar", False)):
+        data = pipeline.render_sheet(project, "ketamine-aftercare", lang, "standard", strict=True).data
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            [clinic] = [word for word in pdf.pages[0].extract_words() if word["text"] == "Mesquite"]
+        document = pypdfium2.PdfDocument(data)
+        (code,) = zxingcpp.read_barcodes(document[0].render(scale=SCALE).to_pil().convert("L"),
+                                         formats=zxingcpp.BarcodeFormat.QRCode)
+        document.close()
+        left, right = code.position.top_left.x / SCALE, code.position.top_right.x / SCALE
+        assert (left > clinic["x1"]) if at_right else (right < clinic["x0"]), (lang, left, right, clinic)
