@@ -56,7 +56,7 @@ class Handout:
     review_due: date | None = None
     max_pages: int = DEFAULT_MAX_PAGES
     max_pages_large: int | None = None  # large print's budget; max_pages x 2 when not given
-    max_pages_bilingual: int | None = None  # the bilingual edition's; max_pages x 2 when not given
+    max_pages_bilingual: int | None = None  # the bilingual edition's; both sheets' max_pages and 1 when not given
     key_lines: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property

@@ -91,13 +91,14 @@ class Job:
     @property
     def page_budget(self) -> int:
         """Standard sheets keep max_pages; larger type may take twice as many pages, and two
-        languages as many as the two sheets."""
+        languages as many as the two sheets and one more, for the boxes both languages share
+        across the page instead of in a side column."""
         if self.edition == "standard":
             return self.handout.max_pages
         if self.edition == "large-print" and self.handout.max_pages_large:
             return self.handout.max_pages_large
-        if self.edition == BILINGUAL:  # both sheets' pages, unless the original says otherwise
-            return self.handout.max_pages_bilingual or self.handout.max_pages + self.translation.max_pages
+        if self.edition == BILINGUAL:  # both sheets' pages and one, unless the original says otherwise
+            return self.handout.max_pages_bilingual or self.handout.max_pages + self.translation.max_pages + 1
         return self.handout.max_pages * 2
 
     @property

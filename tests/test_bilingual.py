@@ -42,7 +42,7 @@ def test_it_has_its_own_file_and_manifest_entry_with_both_languages(built):
     assert entry["path"] == SHEET and (out / SHEET).is_file()
     assert (entry["edition"], entry["lang"], entry["languages"]) == ("bilingual", "en", ["en", "es"])
     assert entry["status"] == "draft"  # the Spanish translation is a draft
-    assert entry["pages"] == 3  # within its budget: the English sheet's 2 pages and the Spanish 2
+    assert entry["pages"] == 4  # within its budget: the English sheet's 2 pages, the Spanish 2, and 1
 
 
 def test_each_section_comes_in_english_then_in_spanish(built):
@@ -133,7 +133,7 @@ def test_max_pages_bilingual_sets_its_budget(built):
         sheet.write_text(original.replace("max_pages: 2\n", "max_pages: 2\nmax_pages_bilingual: 2\n"))
         with pytest.raises(pipeline.PageBudgetError) as error:
             pipeline.render_sheet(load_project(root), "ketamine-aftercare", "en", "bilingual")
-        assert "has 3 pages; its budget is 2 (shorten it, or raise max_pages_bilingual)" in error.value.detail
+        assert "has 4 pages; its budget is 2 (shorten it, or raise max_pages_bilingual)" in error.value.detail
         assert error.value.line == 7
     finally:
         sheet.write_text(original)

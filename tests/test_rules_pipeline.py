@@ -109,6 +109,13 @@ def test_each_edition_has_its_page_budget_and_not_one_page_more(edition, max_pag
                                            f"raise {key})")
 
 
+def test_a_bilingual_sheet_has_both_sheets_pages_and_one_more_and_not_one_page_more():
+    # 2 pages of English and 3 of Spanish: 6 pages, one for the boxes both languages share.
+    job = Job(handout(2), pipeline.BILINGUAL, "letter", translation=handout(3, lang="es"))
+    assert job.over_budget(6) is None
+    assert job.over_budget(7) == "has 7 pages; its budget is 6 (shorten it, or raise max_pages_bilingual)"
+
+
 @pytest.mark.parametrize("edition, path", [("standard", "en/a-sheet.pdf"),
                                            ("large-print", "en/a-sheet-large-print.pdf")])
 def test_where_each_pdf_goes(edition, path):
