@@ -118,9 +118,10 @@ def test_the_overview_helps_the_reader_act(lang):
     definitions = {"en": ["antidepressants (medicines for depression)", "psychotherapy (talk therapy)",
                           "A specialist is", "complex regional pain syndrome (CRPS).",
                           "pain caused by damaged nerves", "anxiety, depression and flashbacks"],
-                   "es": ["antidepresivos (medicamentos para la depresión)", "Un especialista es",
+                   "es": ["antidepresivos (medicamentos para la depresión)",
+                          "Es alguien de nuestro equipo que conoce bien este tratamiento",
                           "psicoterapia (terapia con un psicólogo o consejero)",
-                          "síndrome de dolor regional complejo (SDRC).", "dolor causado por daño en los nervios"]}[lang]
+                          "síndrome de dolor regional complejo (SDRC)", "dolor causado por daño en los nervios"]}[lang]
     for words in actions + definitions:
         assert words in body, words
     for trimmed in ("anesthetic", "anestésico", "receptor"):  # history and mechanism, left out

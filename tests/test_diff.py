@@ -161,11 +161,12 @@ def test_added_removed_and_page_count_changes(built, tmp_path):
 
 def test_a_pdf_that_lost_pages_shows_them_removed(built, tmp_path):
     new = copy_build(built, tmp_path / "new")
-    shutil.copy(new / "es/ketamine-aftercare.pdf", new / "es/ketamine-treatment.pdf")
+    shutil.copy(new / "es/ketamine-aftercare-large-print.pdf", new / "es/ketamine-treatment-large-print.pdf")
     result = run("diff", built, new, "--out", tmp_path / "report")
     assert result.exit_code == 1
-    assert f"  changed     {'es/ketamine-treatment.pdf':<40} pages 1, 2, 3 (3 -> 2 pages)" in result.output
-    assert "Page 3 (page removed)" in (tmp_path / "report/index.html").read_text(encoding="utf-8")
+    sheet = "es/ketamine-treatment-large-print.pdf"
+    assert f"  changed     {sheet:<40} pages 1, 2, 3, 4, 5 (5 -> 4 pages)" in result.output
+    assert "Page 5 (page removed)" in (tmp_path / "report/index.html").read_text(encoding="utf-8")
 
 
 def test_folders_without_a_manifest_pair_their_pdfs_by_path(built, tmp_path):

@@ -91,14 +91,15 @@ def test_the_real_sheets_pass_in_both_editions(english):
 
 
 def test_other_text_over_the_sheet_is_refused(sheet):
-    add_css(sheet, ".questions h2 { position: absolute; top: 330pt; left: 60pt; }")
+    add_css(sheet, ".questions h2 { position: absolute; top: 300pt; left: 60pt; }")
     error = refusal(sheet)
     assert re.search(r'"Questions\?" is drawn over "[^"]+" on page 1', error.message), error.message
     assert "(the rule .questions h2 { left: 60pt })" in error.message
 
 
 def test_a_fixed_block_over_the_masthead_is_refused(sheet):
-    add_css(sheet, ".kicker { position: fixed; top: 0; left: 0; width: 100%; height: 100%; background: white }")
+    add_css(sheet, '.masthead::after { content: ""; position: fixed; top: 0; left: 0; width: 100%; height: 100%; '
+                   "background: white }")
     assert "cannot be seen: a box is drawn over it" in refusal(sheet).message
 
 

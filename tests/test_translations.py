@@ -97,12 +97,12 @@ def test_unknown_language_on_the_command_line(project):
 
 #: A bilingual reader's notes on the Spanish drafts: the wording to avoid, and what replaces it.
 SPANISH_NOTES = [
-    ("en su lugar", "en vez de la ketamina"),
+    ("en su lugar", "qué otras opciones tiene"),
     ("dolor de los nervios", "dolor causado por daño en los nervios"),
     ("bajar la preocupación", "reducir la ansiedad, la tristeza (depresión) y los recuerdos repentinos del trauma"),
     ("terapia de conversación", "psicoterapia"),
     ("otros cuidados", "otros tratamientos"),
-    ("etapas", "episodios"),
+    ("etapas", "aliviar el ánimo bajo"),
     ("buena para usted", "adecuada para usted"),
     ("Le atendió", "Su médico o enfermera"),
     ("Preparado para", "Nombre del paciente"),
