@@ -1,6 +1,7 @@
 """Large print starts with what to do: page 1 holds the title, the main message, the first
 actions and the clinic's numbers; no list item splits over a page; no page but the last ends
-more than a quarter empty (a drowsy reader may take a blank half page for the end)."""
+more than a quarter empty (a drowsy reader may take a blank half page for the end); its page
+budget is what it needs. Every sheet, in every language handouts.toml builds."""
 from __future__ import annotations
 
 import io
