@@ -160,11 +160,12 @@ def test_no_text_is_drawn_over_the_code(printed, edition):
 
 
 def test_the_code_keeps_every_sheet_within_its_page_budget(tmp_path):
-    # The code sits at the end of the masthead, not above the text: a strict build of every
-    # language and edition with it succeeds, so every sheet keeps its budget.
+    # The code sits at the end of the masthead, not above the text: a strict build with it of
+    # the longer sheet (the one with the least room left) in every language and edition succeeds.
     root = copy_project(tmp_path / "project", all_languages=True)
     with_settings(root)
-    result = run("-C", root, "build", "--strict", "--edition", "standard", "--edition", "large-print")
+    result = run("-C", root, "build", "--strict", "--edition", "standard", "--edition", "large-print",
+                 "ketamine-treatment")
     assert result.exit_code == 0, result.output
 
 
