@@ -25,11 +25,13 @@ PROJECT_PARTS = ("content", "templates", "styles", "assets", "handouts.toml", "p
 #: The languages the shared fixtures build: each language more would print every sheet again in
 #: every test that builds. Vietnamese, Chinese and Arabic are built in their own test files.
 FIXTURE_LANGUAGES = 'languages = ["en", "es"]'
+#: The editions they build: the bilingual one is built in its own test files.
+FIXTURE_EDITIONS = 'editions = ["standard", "large-print"]'
 
 
 def copy_project(target: Path, all_languages: bool = False) -> Path:
     """A complete copy of the repository's project (what a clone would have), in English and
-    Spanish only unless ``all_languages``."""
+    Spanish only unless ``all_languages``, without the bilingual edition."""
     target.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS:
         source = ROOT / part
@@ -37,9 +39,12 @@ def copy_project(target: Path, all_languages: bool = False) -> Path:
             shutil.copytree(source, target / part)
         else:
             shutil.copy2(source, target / part)
+    config = target / "handouts.toml"
+    text = re.sub(r"(?m)^editions = \[.*\]", FIXTURE_EDITIONS, config.read_text())
+    text = re.sub(r"(?m)^bilingual = \[.*\]\n", "", text)
     if not all_languages:
-        config = target / "handouts.toml"
-        config.write_text(re.sub(r"(?m)^languages = \[.*\]", FIXTURE_LANGUAGES, config.read_text()))
+        text = re.sub(r"(?m)^languages = \[.*\]", FIXTURE_LANGUAGES, text)
+    config.write_text(text)
     return target
 
 
