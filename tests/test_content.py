@@ -83,7 +83,7 @@ def test_every_handout_loads_with_its_front_matter():
         (slug, lang) for slug in ("ketamine-aftercare", "ketamine-treatment") for lang in ("en", "es")}
     for handout in handouts:
         assert handout.updated == date(2026, 12, 3)
-        assert handout.version == "1.2"
+        assert handout.version == {"ketamine-aftercare": "1.3", "ketamine-treatment": "1.2"}[handout.slug]
         # A translation stays a draft until a qualified medical translator has reviewed it.
         assert handout.status == {"en": "approved", "es": "draft"}[handout.lang]
         assert handout.summary
