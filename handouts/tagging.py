@@ -177,7 +177,8 @@ def _kids(element) -> list:
     kids = element.get("/K")
     if kids is None:
         return []
-    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+    # as_list copies the array in one call, not one call per item as list() does.
+    return kids.as_list() if isinstance(kids, pikepdf.Array) else [kids]
 
 
 def _is_element(kid) -> bool:
@@ -255,14 +256,18 @@ def _continues(before, after, page_of) -> bool:
     """Is ``after`` the next page's piece of ``before``?"""
     if not (_is_element(before) and _is_element(after)) or before.S != after.S:
         return False
+    kind = str(after.S)
+    # Walking the pages of ``before`` costs most: only a kind of element that can go on is walked.
+    if kind not in CONTINUED and kind not in CONTAINERS and kind != "/LI":
+        return False
     if _first_page(after, page_of) <= _last_page(before, page_of):
         return False
-    if after.S == "/LI":  # the next page's piece of a labelled item carries no label
+    if kind == "/LI":  # the next page's piece of a labelled item carries no label
         return _labelled(before) and not _labelled(after)
-    if str(after.S) in CONTAINERS:  # a box is continued when what it holds is continued
+    if kind in CONTAINERS:  # a box is continued when what it holds is continued
         before_kids, after_kids = _kids(before), _kids(after)
         return bool(before_kids and after_kids) and _continues(before_kids[-1], after_kids[0], page_of)
-    return str(after.S) in CONTINUED
+    return True  # one of CONTINUED
 
 
 def _labelled(item) -> bool:
