@@ -12,7 +12,8 @@ runs, on copies of this project made in a temporary folder, so the working tree 
 - library:   a generated library of --library sheets (copies of the shipped ones with new
              slugs) x every language x every edition of handouts.toml, with one job and with every CPU (one run each)
 - bare:      one Python process that imports WeasyPrint and prints the intermediate HTML that
-             ``handouts build --html DIR`` writes, as the same PDF variant (pdf/ua-1)
+             ``handouts build --html DIR`` writes, as the same PDF variant (pdf/ua-1);
+             run by turns with the one-job build, so that each pair meets the same load
 - Pandoc:    ``pandoc SHEET.md --pdf-engine=weasyprint`` per document, when pandoc is installed
 
 An option the command line does not have (yet) is reported as "n/a (option missing)".
@@ -71,6 +72,7 @@ import sys, weasyprint
 for path in sys.argv[1:]:
     weasyprint.HTML(filename=path).write_pdf(path[:-5] + '.pdf', pdf_variant=%r)
 """ % PDF_VARIANT
+BARE_WHAT = f"bare WeasyPrint, one process, the HTML of build --html, {PDF_VARIANT}"
 
 
 class OptionMissing(Exception):
@@ -126,7 +128,7 @@ class Bench:
         pdfs = self.warm_up()
         measures = [
             self.full_build(pdfs),
-            self.full_build(pdfs, "--jobs", "1"),
+            *self.one_job_and_bare(pdfs),
             self.full_build(pdfs, "--jobs", str(CPUS)),
             self.noop_build(pdfs),
             self.one_sheet_build(),
@@ -138,7 +140,7 @@ class Bench:
                      self.library_build(library, library_pdfs, str(CPUS))]
         if measures[-1].seconds is None:  # no --jobs: time the library as the build does it today
             measures.append(self.library_build(library, library_pdfs, None))
-        measures += [self.bare_weasyprint(pdfs), self.pandoc(pdfs)]
+        measures += [self.pandoc(pdfs)]
         measures += self.paper_check(pdfs)
         return measures
 
@@ -179,11 +181,11 @@ class Bench:
 
     # --- the measurements ---------------------------------------------------------------------------
 
-    def full_build(self, pdfs: int, *options: str) -> Measure:
+    def full_build(self, pdfs: int, *options: str, repeat: int | None = None) -> Measure:
         name = "full" + "".join(f"_jobs{value}" for value in options[1:])
         what = f"build --force {' '.join(options)}".strip() + ", cold, fresh copy"
         return self.timed(name, what, pdfs, lambda project: handouts(project, "build", "--force", *options),
-                          prepare=self.fresh_copy)
+                          prepare=self.fresh_copy, repeat=repeat)
 
     def noop_build(self, pdfs: int) -> Measure:
         project = self.fresh_copy()
@@ -225,20 +227,36 @@ class Bench:
             measure.note = f"{measure.seconds / pdfs * 1000:.0f} ms a PDF, one run"
         return measure
 
-    def bare_weasyprint(self, pdfs: int) -> Measure:
-        what = f"bare WeasyPrint, one process, the HTML of build --html, {PDF_VARIANT}"
+    def one_job_and_bare(self, pdfs: int) -> list[Measure]:
+        """The one-job build and bare WeasyPrint, run by turns: on a machine shared with other
+        work, each pair meets the same load, and the note gives the spread of the pairs' ratios."""
+        command, unavailable = self.bare_command()
+        if command is None:
+            return [self.full_build(pdfs, "--jobs", "1"), Measure("bare", BARE_WHAT, None, pdfs, unavailable)]
+        builds, bares = [], []
+        for _ in range(self.repeat):
+            builds.append(self.full_build(pdfs, "--jobs", "1", repeat=1).seconds)
+            bares.append(self.timed("bare", BARE_WHAT, pdfs, lambda _: run_checked(command), repeat=1).seconds)
+        ratios = sorted(built / printed for built, printed in zip(builds, bares))
+        return [Measure("full_jobs1", "build --force --jobs 1, cold, fresh copy", statistics.median(builds),
+                        pdfs, f"by turns with bare: ratios {ratios[0]:.2f} to {ratios[-1]:.2f}"),
+                Measure("bare", BARE_WHAT, statistics.median(bares), len(command) - 3)]
+
+    def bare_command(self) -> tuple[list[str] | None, str]:
+        """The command that prints the HTML of ``build --html`` with bare WeasyPrint, run once
+        to warm the caches; or None and why it cannot be measured."""
         project = self.fresh_copy()
         html_dir = self.scratch / "html"
         try:
             handouts(project, "build", "--force", "--html", str(html_dir))
         except OptionMissing as missing:
-            return Measure("bare", what, None, pdfs, f"n/a (option missing: {missing})")
+            return None, f"n/a (option missing: {missing})"
         pages = sorted(str(path) for path in html_dir.rglob("*.html"))
         if not pages:
-            return Measure("bare", what, None, pdfs, f"n/a (build --html wrote no HTML into {html_dir})")
+            return None, f"n/a (build --html wrote no HTML into {html_dir})"
         command = [sys.executable, "-c", BARE_WEASYPRINT, *pages]
         run_checked(command)  # warm
-        return self.timed("bare", what, len(pages), lambda _: run_checked(command))
+        return command, ""
 
     def paper_check(self, pdfs: int) -> list[Measure]:
         """The paper check of every sheet against printing it, in one warm process (the

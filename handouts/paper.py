@@ -24,6 +24,7 @@ blame the stylesheet line that sets it (``stylesheets.Cascade``) or the content 
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -126,23 +127,30 @@ def inspect(document, data: bytes, expected: Expected) -> list[Fault]:
         faults += _unseen_runs(runs, expected, pages)
         faults += _overlaps(runs)
         faults += _inkless_runs(document, runs, pages)
-        faults += _mandatory_lines(pdf, document, expected)
+        faults += _mandatory_lines(pdf, pages.page(0), document, expected)
     finally:
         pdf.close()
     return faults
 
 
 class _Renders:
-    """Each page rendered once, at 72 dpi in grey, when first needed."""
+    """Each page loaded once and rendered once, at 72 dpi in grey, when first needed (PDFium
+    parses a page anew each time it is asked for one)."""
 
     def __init__(self, pdf):
         self.pdf = pdf
+        self.pages: dict[int, object] = {}
         self.images: dict[int, object] = {}
 
-    def __getitem__(self, page: int):
-        if page not in self.images:
-            self.images[page] = self.pdf[page].render(scale=1, grayscale=True).to_pil().convert("L")
-        return self.images[page]
+    def page(self, number: int):
+        if number not in self.pages:
+            self.pages[number] = self.pdf[number]
+        return self.pages[number]
+
+    def __getitem__(self, number: int):
+        if number not in self.images:
+            self.images[number] = self.page(number).render(scale=1, grayscale=True).to_pil()  # mode L
+        return self.images[number]
 
 
 def last_page_fill(document) -> float:
@@ -180,8 +188,9 @@ def _walk(box, page: int, ancestry: _Ancestry):
     element, style = getattr(box, "element", None), box.style
     changes = {}
     if element is not None and not _is_pseudo(box):
-        changes["content"] = (ancestry.content or _is_content(element)) \
-            and "side-column" not in _classes(element)
+        content = (ancestry.content or _is_content(element)) and "side-column" not in _classes(element)
+        if content != ancestry.content:  # a new ancestry only where something changes
+            changes["content"] = content
     if style["transform"] and ancestry.transformed is None:
         changes["transformed"] = element
     if style["visibility"] != "visible" and ancestry.hidden is None:
@@ -445,8 +454,7 @@ def _border_rect(box) -> tuple[float, float, float, float]:
 
 # --- the clinic's numbers ----------------------------------------------------------------------
 
-def _mandatory_lines(pdf, document, expected: Expected) -> list[Fault]:
-    page = pdf[0]
+def _mandatory_lines(pdf, page, document, expected: Expected) -> list[Fault]:
     textpage = page.get_textpage()
     try:
         text = textpage.get_text_range()
@@ -556,8 +564,8 @@ def _ink_contrast(page, glyphs, bounds) -> float:
         _count_colours(image.crop(box), ink)
     if not frame or not ink:
         return 1.0
-    background = _unit(max(frame, key=frame.get))
-    ratios = sorted((contrast_ratio(_unit(colour), background), count) for colour, count in ink.items())
+    background = max(frame, key=frame.get)
+    ratios = sorted((_contrast(colour, background), count) for colour, count in ink.items())
     wanted, seen = sum(ink.values()) * 0.9, 0
     for ratio, count in ratios:
         seen += count
@@ -569,6 +577,13 @@ def _ink_contrast(page, glyphs, bounds) -> float:
 def _count_colours(image, counts: dict) -> None:
     for count, colour in image.getcolors(image.width * image.height) or ():
         counts[colour] = counts.get(colour, 0) + count
+
+
+@functools.lru_cache(maxsize=4096)
+def _contrast(colour: tuple, background: tuple) -> float:
+    """The contrast of two 8-bit colours: the same few hundred shades of the text's edges
+    come back on every sheet, so each pair is worked out once per worker."""
+    return contrast_ratio(_unit(colour), _unit(background))
 
 
 def _unit(colour) -> tuple[float, float, float]:

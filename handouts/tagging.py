@@ -69,7 +69,9 @@ class _Marked:
 @dataclass
 class _Page:
     page: pikepdf.Page
-    instructions: list[list]  # [operands, operator]
+    # As parsed, so that unchanged instructions are written back without being rebuilt
+    # (rebuilding every instruction of a page cost more than the rest of the pass).
+    instructions: list[pikepdf.ContentStreamInstruction]
     marked: dict[int, _Marked] = field(default_factory=dict)
     changed: bool = False
 
@@ -91,9 +93,7 @@ def finish_tagging(data: bytes) -> bytes:
         _mark_orphans_as_artifacts(pdf, tree, pages, parents)
         for page in pages:
             if page.changed:
-                page.page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(
-                    [pikepdf.ContentStreamInstruction(operands, operator)
-                     for operands, operator in page.instructions]))
+                page.page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(page.instructions))
         output = io.BytesIO()
         # Same inputs, same bytes: the /ID is derived from the content, never from the clock.
         pdf.save(output, deterministic_id=True, compress_streams=True,
@@ -134,14 +134,15 @@ def tag_passage_languages() -> None:
 
 def _read_page(page: pikepdf.Page) -> _Page:
     """The page's operators, and each marked-content sequence's place and first baseline."""
-    result = _Page(page, [[list(i.operands), i.operator] for i in pikepdf.parse_content_stream(page)])
+    instructions = pikepdf.parse_content_stream(page)
+    result = _Page(page, instructions)
     open_sequences: list[int | None] = []  # MCID (or None for BMC / no MCID) per nesting level
     font = marked = None  # the current font; the innermost open sequence with an MCID
     # Operators compared by name: a page has hundreds, and a string compares faster than an
-    # Operator, which calls into the PDF library.
-    for index, name in enumerate(str(operator) for _, operator in result.instructions):
-        operands = result.instructions[index][0]
+    # Operator, which calls into the PDF library; operands are read only where they are needed.
+    for index, name in enumerate([str(instruction.operator) for instruction in instructions]):
         if name in ("BDC", "BMC"):
+            operands = instructions[index].operands
             mcid = None
             if name == "BDC" and isinstance(operands[1], pikepdf.Dictionary) and "/MCID" in operands[1]:
                 mcid = int(operands[1].MCID)
@@ -154,13 +155,14 @@ def _read_page(page: pikepdf.Page) -> _Page:
                 result.marked[mcid].end = index
             marked = _innermost(result, open_sequences)
         elif name == "Tf":
+            operands = instructions[index].operands
             font = operands[0]
             if marked is not None and not marked.size:
                 marked.size = float(operands[1])
         elif marked is None:
             continue
         elif name == "Tm" and marked.y is None:
-            marked.y = float(operands[5])
+            marked.y = float(instructions[index].operands[5])
         elif name in ("TJ", "Tj"):
             marked.last_show, marked.last_font = index, font
     return result
@@ -175,7 +177,8 @@ def _kids(element) -> list:
     kids = element.get("/K")
     if kids is None:
         return []
-    return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+    # as_list copies the array in one call, not one call per item as list() does.
+    return kids.as_list() if isinstance(kids, pikepdf.Array) else [kids]
 
 
 def _is_element(kid) -> bool:
@@ -224,9 +227,7 @@ def _signature(page: _Page, mcid: int) -> bytes:
     marked = page.marked.get(mcid)
     if marked is None:
         return b""
-    return pikepdf.unparse_content_stream(
-        [pikepdf.ContentStreamInstruction(operands, operator)
-         for operands, operator in page.instructions[marked.begin + 1:marked.end]])
+    return pikepdf.unparse_content_stream(page.instructions[marked.begin + 1:marked.end])
 
 
 # Pieces of one element on two pages.
@@ -255,14 +256,18 @@ def _continues(before, after, page_of) -> bool:
     """Is ``after`` the next page's piece of ``before``?"""
     if not (_is_element(before) and _is_element(after)) or before.S != after.S:
         return False
+    kind = str(after.S)
+    # Walking the pages of ``before`` costs most: only a kind of element that can go on is walked.
+    if kind not in CONTINUED and kind not in CONTAINERS and kind != "/LI":
+        return False
     if _first_page(after, page_of) <= _last_page(before, page_of):
         return False
-    if after.S == "/LI":  # the next page's piece of a labelled item carries no label
+    if kind == "/LI":  # the next page's piece of a labelled item carries no label
         return _labelled(before) and not _labelled(after)
-    if str(after.S) in CONTAINERS:  # a box is continued when what it holds is continued
+    if kind in CONTAINERS:  # a box is continued when what it holds is continued
         before_kids, after_kids = _kids(before), _kids(after)
         return bool(before_kids and after_kids) and _continues(before_kids[-1], after_kids[0], page_of)
-    return str(after.S) in CONTINUED
+    return True  # one of CONTINUED
 
 
 def _labelled(item) -> bool:
@@ -451,7 +456,8 @@ def _block_content(block, page_of, page=None):
 
 
 def _append_space(page: _Page, line: _Marked, fonts, number: int) -> None:
-    operands, operator = page.instructions[line.last_show]
+    instruction = page.instructions[line.last_show]
+    operands, operator = instruction.operands, instruction.operator
     font_name = line.last_font
     resources = page.page.obj.Resources.Font
     if font_name is None or font_name not in resources:
@@ -474,12 +480,14 @@ def _append_space(page: _Page, line: _Marked, fonts, number: int) -> None:
                                                         resources[space_font]).items() if text == " ")
         size = line.size or 1
         page.instructions[line.last_show + 1:line.last_show + 1] = [
-            [[pikepdf.Name(space_font), size], Tf], [[pikepdf.Array([pikepdf.String(space)])], TJ]]
+            pikepdf.ContentStreamInstruction([pikepdf.Name(space_font), size], Tf),
+            pikepdf.ContentStreamInstruction([pikepdf.Array([pikepdf.String(space)])], TJ)]
         _shift(page, line.last_show, 2)
     elif operator == TJ:
-        operands[0].append(pikepdf.String(space))
+        operands[0].append(pikepdf.String(space))  # the page's own array: changed in place
     else:
-        operands[0] = pikepdf.String(bytes(operands[0]) + space)
+        page.instructions[line.last_show] = pikepdf.ContentStreamInstruction(
+            [pikepdf.String(bytes(operands[0]) + space)], Tj)
     page.changed = True
 
 
@@ -530,8 +538,8 @@ def _mark_orphans_as_artifacts(pdf, tree, pages: list[_Page], parents) -> None:
             owners[mcid] = None  # a null: no element owns it now
             marked = page.marked.get(mcid)
             if marked is not None:
-                page.instructions[marked.begin] = [
-                    [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name.Pagination)], BDC]
+                page.instructions[marked.begin] = pikepdf.ContentStreamInstruction(
+                    [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name.Pagination)], BDC)
                 page.changed = True
 
 

@@ -65,3 +65,24 @@ def test_a_missing_figure_is_no_verdict():
     result = targets(full=2, noop=None)
     assert result["noop"].met is None and result["noop"].ratio is None
     assert result["pandoc"].met is None
+
+
+def test_the_one_job_build_and_bare_run_by_turns(tmp_path, monkeypatch):
+    """Each one-job build is followed by a bare print, so that both meet the same load from the
+    machine's other work (the commands are only recorded here: timing stays in the benchmark)."""
+    calls = []
+
+    def build(project, *args):
+        calls.append("html" if "--html" in args else " ".join(args[1:]))
+        if "--html" in args:
+            (tmp_path / "scratch/html/en").mkdir(parents=True)
+            (tmp_path / "scratch/html/en/sheet.html").write_text("<p>x</p>")
+
+    monkeypatch.setattr(bench, "ROOT", tmp_path)  # a copy of no project parts: nothing to copy
+    monkeypatch.setattr(bench, "handouts", build)
+    monkeypatch.setattr(bench, "run_checked", lambda command, **_: calls.append("bare"))
+    (tmp_path / "scratch").mkdir()
+    one_job, bare = bench.Bench(tmp_path / "scratch", 3).one_job_and_bare(20)
+    assert calls == ["html", "bare", *["--force --jobs 1", "bare"] * 3]
+    assert (one_job.name, one_job.pdfs, bare.name, bare.pdfs) == ("full_jobs1", 20, "bare", 1)
+    assert one_job.note.startswith("by turns with bare: ratios ")

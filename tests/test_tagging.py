@@ -138,3 +138,31 @@ def test_the_tagged_text_is_the_sheet_in_reading_order(built):
     positions = [text.index(words) for words in order]
     assert positions == sorted(positions)
     assert Counter(text.split("\n"))["Questions?"] == 1
+
+
+def test_the_post_pass_rewrites_only_the_instructions_it_changes():
+    """Each page's content is parsed once and written back as parsed, save the marks and text
+    it changes: WeasyPrint's own tokens ("120." for a width a hair over 120) stay as written."""
+    import io
+
+    import weasyprint
+
+    from handouts import tagging
+
+    html = ('<html lang="en"><style>@page { size: 300px; margin: 40px; @bottom-center { content: '
+            'counter(page) } } p { background: #eee; width: 120.0000001px }</style>'
+            '<p>Enough words here to go on over several lines of this narrow box.</p></html>')
+    before = weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+    after = tagging.finish_tagging(before)
+    changed = ("BDC", "TJ", "Tj", "Tf")  # artifacts, spaces at line ends, the font of a space
+
+    def untouched(data: bytes) -> list[bytes]:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            return [pikepdf.unparse_content_stream([instruction])
+                    for instruction in pikepdf.parse_content_stream(pdf.pages[0])
+                    if str(instruction.operator) not in changed]
+
+    written = untouched(before)
+    assert any(re.search(rb"\d\.(\s|$)", token) for token in written)  # "28." and the like
+    assert untouched(after) == written
+    assert after != before

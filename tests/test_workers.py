@@ -156,3 +156,17 @@ def test_clinic_texts_have_a_length(small_project, key, limit):
         else:
             assert f"handouts.toml:{line}: [clinic] {key}: expected at most {limit} characters, " \
                    f"found {limit + 1}" in result.stderr
+
+
+def _collector_state():
+    import gc
+
+    return gc.get_threshold(), gc.get_freeze_count()
+
+
+def test_a_worker_leaves_what_it_inherits_out_of_garbage_collection():
+    from handouts import workers
+
+    threshold, frozen = workers.call(workers.Limits(60, 398), _collector_state)
+    assert threshold == workers.COLLECT_EVERY == (10_000, 10, 10)
+    assert frozen > 10_000  # WeasyPrint's modules and the others the forkserver loaded
