@@ -11,6 +11,7 @@ and the logo, and no colour is written twice.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from pathlib import Path
 
@@ -35,17 +36,25 @@ def token_colour(root: Path, stylesheets: tuple[str, ...], token: str = COLOUR_T
     """The value of a custom property as the cascade leaves it on :root, var() resolved."""
     values: dict[str, str] = {}
     for sheet in stylesheets:
-        css = (root / sheet).read_text(encoding="utf-8")
-        for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
-            if rule.type == "qualified-rule" and tinycss2.serialize(rule.prelude).strip() == ":root":
-                for item in tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True, skip_comments=True):
-                    if item.type == "declaration" and item.name.startswith("--"):
-                        values[item.name] = tinycss2.serialize(item.value).strip()
+        values.update(_root_properties((root / sheet).read_text(encoding="utf-8")))
     value, seen = values.get(token, "currentColor"), set()
     while (found := _VAR.fullmatch(value)) and found[1] not in seen:
         seen.add(found[1])
         value = values.get(found[1], "currentColor")
     return value
+
+
+@functools.lru_cache(maxsize=64)
+def _root_properties(css: str) -> dict[str, str]:
+    """The custom properties a stylesheet sets on :root, in its order. Kept by the stylesheet's
+    text: every sheet a build prints parses the same few stylesheets."""
+    values = {}
+    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        if rule.type == "qualified-rule" and tinycss2.serialize(rule.prelude).strip() == ":root":
+            for item in tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True, skip_comments=True):
+                if item.type == "declaration" and item.name.startswith("--"):
+                    values[item.name] = tinycss2.serialize(item.value).strip()
+    return values
 
 
 def coloured(svg: str, colour: str) -> str:

@@ -99,12 +99,16 @@ def _pool_for(megabytes: int) -> _Pool:
 
 
 class _Pool:
-    """Idle workers, started as needed up to a capacity."""
+    """Idle workers, started as needed up to a capacity: a caller starts a new worker only when
+    there are more callers waiting than workers starting (a one-job build waits for the warm-up
+    worker instead of starting a second, whose caches would all be cold)."""
 
     def __init__(self, megabytes: int):
         self.megabytes = megabytes
         self.capacity = os.cpu_count() or 1
         self.started = 0
+        self.starting = 0  # started, not yet ready
+        self.waiting = 0  # callers in take()
         self.idle: list[_Worker] = []
         self.changed = threading.Condition()
 
@@ -115,12 +119,17 @@ class _Pool:
 
     def take(self) -> _Worker:
         with self.changed:
-            self.changed.wait_for(lambda: self.idle or self.started < self.capacity)
+            self.waiting += 1
+            try:
+                self.changed.wait_for(lambda: self.idle or (self.started < self.capacity
+                                                            and self.waiting > self.starting))
+            finally:
+                self.waiting -= 1
             if self.idle:
                 return self.idle.pop()
             self.started += 1
         try:
-            return _Worker(self.megabytes)
+            return self._start()
         except BaseException:
             self.give_back(None)
             raise
@@ -133,10 +142,20 @@ class _Pool:
                 return
             self.started += 1
         try:
-            worker = _Worker(self.megabytes)
+            worker = self._start()
         except BaseException:
             worker = None
         self.give_back(worker)
+
+    def _start(self) -> _Worker:
+        with self.changed:
+            self.starting += 1
+        try:
+            return _Worker(self.megabytes)
+        finally:
+            with self.changed:
+                self.starting -= 1
+                self.changed.notify_all()
 
     def give_back(self, worker: _Worker | None) -> None:
         with self.changed:

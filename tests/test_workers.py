@@ -96,6 +96,24 @@ def test_a_worker_warmed_up_in_the_background_serves_the_first_print():
     assert pool.started == 1
 
 
+def test_a_print_asked_for_while_the_warm_up_worker_starts_waits_for_it():
+    # A one-job build asks for its first print at once: it must get the worker the warm-up is
+    # starting, not start a second one (whose caches would all be cold). A second caller at the
+    # same time may start one.
+    from handouts import workers
+
+    megabytes = 398  # a pool of its own
+    pool = workers._pool_for(megabytes)
+    pool.capacity = 2
+    workers.warm_up(megabytes)
+    deadline = time.monotonic() + 60
+    while not pool.started and time.monotonic() < deadline:  # the warm-up has begun its worker
+        time.sleep(0.001)
+    first = workers.call(workers.Limits(60, megabytes), os.getpid)
+    assert pool.started == 1
+    assert workers.call(workers.Limits(60, megabytes), os.getpid) == first
+
+
 def _descendants(pid: int) -> set[int]:
     found, pending = set(), [pid]
     while pending:
