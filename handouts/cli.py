@@ -83,7 +83,8 @@ def build(options: Options, slugs, out, paper, editions, languages, release, all
     if release:
         _refuse_narrowing(slugs=slugs, languages=languages, editions=editions, paper=paper)
     project = load_project(options.root)
-    if not html_dir:
+    out = out if out.is_absolute() else options.root / out
+    if not html_dir and (force or release or not _probably_up_to_date(options.root, out)):
         from . import workers  # the printing worker starts while the content is read
         workers.warm_up(project.config.print_megabytes)
     from . import pipeline
@@ -96,7 +97,6 @@ def build(options: Options, slugs, out, paper, editions, languages, release, all
     for lang in languages:
         if lang not in project.config.languages:
             raise HandoutsError(f"--lang: {unknown_name('language', lang, project.config.languages)}")
-    out = out if out.is_absolute() else options.root / out
     say = _sayer(options)
     if html_dir:
         report = pipeline.write_html(project, slugs, html_dir, paper=paper, editions=editions or None,
@@ -134,6 +134,31 @@ def build(options: Options, slugs, out, paper, editions, languages, release, all
         f"Manifest: {display_path(out / pipeline.MANIFEST)}")
     if failed:
         raise SystemExit(1)
+
+
+#: What a build reads from the project: a file newer than the last build's cache means work.
+INPUTS = ("content", "templates", "styles", "assets", "handouts.toml")
+
+
+def _probably_up_to_date(root: Path, out: Path) -> bool:
+    """Whether no input is newer than the last build's cache, by the files' times: then the
+    build most likely prints nothing, and starting a worker (WeasyPrint's import) is skipped.
+    Only a guess to save that second: the build still compares every input's contents, and
+    starts a worker if one is needed after all."""
+    from .output import CACHE
+
+    try:
+        built = (out / CACHE).stat().st_mtime
+        return all(path.stat().st_mtime < built for name in INPUTS
+                   for path in _and_below(root / name))
+    except OSError:
+        return False
+
+
+def _and_below(path: Path):
+    yield path
+    if path.is_dir():
+        yield from path.rglob("*")
 
 
 def _refuse_narrowing(**given) -> None:

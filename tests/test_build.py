@@ -51,8 +51,8 @@ def test_every_page_is_us_letter_and_numbered(built):
 
 def test_footer_names_the_handout_and_version_and_the_sheet_its_date(built):
     text = text_of(built / "en/ketamine-aftercare.pdf")
-    assert "After your ketamine treatment · Version 1.2 Page 1 of 2" in text  # the footer, one line
-    assert "Version 1.2 Updated December 3, 2026" in text  # the masthead, once
+    assert "After your ketamine treatment · Version 1.3 Page 1 of 2" in text  # the footer, one line
+    assert "Version 1.3 Updated December 3, 2026" in text  # the masthead, once
 
 
 def test_a4_when_asked(project, tmp_path):
@@ -121,7 +121,8 @@ def test_manifest_lists_every_file_with_its_hash(built):
         assert entry["lang"] == lang
         assert entry["edition"] == ("large-print" if name.endswith("-large-print") else "standard")
         assert entry["handout"] == name.removesuffix("-large-print")
-        assert entry["paper"] == "letter" and entry["version"] == "1.2"
+        assert entry["paper"] == "letter"
+        assert entry["version"] == {"ketamine-aftercare": "1.3", "ketamine-treatment": "1.2"}[entry["handout"]]
         assert entry["status"] == {"en": "approved", "es": "draft"}[lang]
 
 

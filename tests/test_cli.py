@@ -1,6 +1,7 @@
 """The command line, run in-process with click's CliRunner (and once through build.py)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -41,6 +42,24 @@ def test_unchanged_sheets_are_not_printed_again_unless_forced(project):
         "en/ketamine-treatment-large-print.pdf", "en/ketamine-treatment.pdf"]
 
 
+def test_a_build_that_will_likely_print_nothing_starts_no_worker(small_project):
+    # The guess: no input newer than the last build's cache. A file written since (even with
+    # the same words), a missing cache, or a project never built means a worker is started.
+    from handouts.cli import _probably_up_to_date
+
+    project, out = small_project, small_project / "dist"
+    assert not _probably_up_to_date(project, out)  # never built
+    assert run("-C", project, "build").exit_code == 0
+    assert _probably_up_to_date(project, out)
+    sheet = project / "content/en/ketamine-aftercare.md"
+    built = (out / ".handouts-cache.json").stat().st_mtime
+    os.utime(sheet, (built + 1, built + 1))
+    assert not _probably_up_to_date(project, out)
+    os.utime(sheet, (built - 1, built - 1))
+    (project / "styles/tokens.css").touch()
+    assert not _probably_up_to_date(project, out)
+
+
 def test_a_style_change_reprints(small_project):
     project = small_project
     assert run("-C", project, "build").exit_code == 0
@@ -72,8 +91,8 @@ def test_list_shows_each_handout_in_each_language_with_its_pages(project):
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["HANDOUT", "LANG", "VERSION", "STATUS", "UPDATED", "PAGES",
                                 "(standard/large-print)"]
-    assert lines[1].split() == ["ketamine-aftercare", "en", "1.2", "approved", "2026-12-03", "2/4"]
-    assert lines[2].split() == ["ketamine-aftercare", "es", "1.2", "draft", "2026-12-03", "2/4"]
+    assert lines[1].split() == ["ketamine-aftercare", "en", "1.3", "approved", "2026-12-03", "2/4"]
+    assert lines[2].split() == ["ketamine-aftercare", "es", "1.3", "draft", "2026-12-03", "2/4"]
     assert lines[3].split()[:5] == ["ketamine-treatment", "en", "1.2", "approved", "2026-12-03"]
     assert "Missing" not in result.stdout
 

@@ -132,7 +132,7 @@ def test_a_release_folder_holds_versioned_pdfs_packets_manifest_and_checksums(re
     manifest = json.loads((released / "manifest.json").read_text())
     assert manifest["release"] == VERSION and len(manifest["files"]) == 6
     packet = next(e for e in manifest["files"] if e["path"] == f"en/patient-packet-{VERSION}.pdf")
-    assert packet["sheets"] == ["ketamine-treatment 1.2", "ketamine-aftercare 1.2"]
+    assert packet["sheets"] == ["ketamine-treatment 1.2", "ketamine-aftercare 1.3"]
     assert packet["status"] == "approved"
     sheet = next(e for e in manifest["files"] if e["path"] == f"en/ketamine-aftercare-{VERSION}.pdf")
     source = released.parents[2] / AFTERCARE
@@ -217,16 +217,16 @@ def test_a_sheet_whose_words_changed_needs_a_new_sheet_version(published):
     reword(published)
     result = release_of(published)
     assert result.exit_code == 1
-    assert (f"{AFTERCARE}:3: the words changed since release {VERSION}, which printed version 1.2 "
-            f"of this sheet; expected a new version, found 1.2 again") in result.stderr
+    assert (f"{AFTERCARE}:3: the words changed since release {VERSION}, which printed version 1.3 "
+            f"of this sheet; expected a new version, found 1.3 again") in result.stderr
     assert not (published / "dist/release" / NEXT).exists()
 
     sheet = published / AFTERCARE
-    sheet.write_text(sheet.read_text().replace('version: "1.2"', 'version: "1.3"'))
+    sheet.write_text(sheet.read_text().replace('version: "1.3"', 'version: "1.4"'))
     result = release_of(published)
     assert result.exit_code == 0, result.output
     new = json.loads((published / "dist/release" / NEXT / "manifest.json").read_text())
-    assert {e["handout"]: e.get("version") for e in new["files"]}["ketamine-aftercare"] == "1.3"
+    assert {e["handout"]: e.get("version") for e in new["files"]}["ketamine-aftercare"] == "1.4"
     assert checksums_hold(published / "dist/release" / VERSION)
 
 

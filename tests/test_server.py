@@ -134,7 +134,7 @@ def test_personalised_print_shows_text_never_markup_and_leaves_no_trace(client, 
     assert response.headers["cache-control"] == "no-store"
     row = last_print(client)
     assert (row.sheet, row.lang, row.edition, row.paper, row.version, row.status, row.personalised) == (
-        "ketamine-aftercare", "es", "large-print", "a4", "1.2", "draft", True)
+        "ketamine-aftercare", "es", "large-print", "a4", "1.3", "draft", True)
     secret = name.split()[-1].encode()
     folders = [project, Path(tempfile.gettempdir())]
     leaks = [path for folder in folders for path in files_written_since(folder, started)
