@@ -273,7 +273,7 @@ def test_a_translation_of_another_version_warns(project):
     status, report = check(project, "ketamine-aftercare")
     [warning] = findings(report, "translation", "warning")
     assert warning["path"] == "content/es/ketamine-aftercare.md" and warning["line"] == 3
-    assert "translates version 0.9, but the original is at version 1.2" in warning["message"]
+    assert "translates version 0.9, but the original is at version 1.3" in warning["message"]
 
 
 @pytest.mark.parametrize("fixture, line, words", [

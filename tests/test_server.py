@@ -523,6 +523,32 @@ def test_watch_rebuilds_what_changed_one_line_each(tmp_path):
     assert "Resting gives your body" in squeezed(pdf_text((project / "dist/en/ketamine-aftercare.pdf").read_bytes()))
 
 
+def test_an_edit_saved_during_the_first_build_is_rebuilt(tmp_path):
+    # The edit lands while the first build is still printing (as its first PDF is reported):
+    # the files are watched from before that build, so the edit gets a build of its own.
+    project = copy_project(tmp_path / "project")
+    config = project / "handouts.toml"
+    config.write_text(config.read_text().replace('languages = ["en", "es"]', 'languages = ["en"]')
+                      .replace('editions = ["standard", "large-print"]', 'editions = ["standard"]'))
+    sheet = project / "content/en/ketamine-aftercare.md"
+    lines, stop = [], threading.Event()
+
+    def say(line: str) -> None:
+        lines.append(line)
+        if sum("rebuilt" in line for line in lines) == 1 and "Resting" not in sheet.read_text():
+            sheet.write_text(sheet.read_text().replace("Rest gives your body", "Resting gives your body"))
+
+    watcher = threading.Thread(target=serving.watch, args=(project, project / "dist", False, say, stop))
+    watcher.start()
+    try:
+        # The aftercare sheet prints first (the build's order): it is printed again for the edit.
+        wait_for(lambda: sum("rebuilt  en/ketamine-aftercare.pdf" in line for line in lines) == 2, 30)
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    assert "Resting gives your body" in squeezed(pdf_text((project / "dist/en/ketamine-aftercare.pdf").read_bytes()))
+
+
 def wait_for(condition, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not condition():

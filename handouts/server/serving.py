@@ -165,10 +165,9 @@ def watch(root: Path, out: Path, strict: bool, say, stop: threading.Event | None
 
     folders = ", ".join(f"{name}/" for name in watching.WATCHED_FOLDERS)
     say(f"Watching {folders} and handouts.toml; rebuilding into {out}/. Ctrl+C stops.")
-    build("start")
     stop = stop or threading.Event()
-    try:
-        for paths in watching.changes(root, stop):
-            build(", ".join(paths[:3]) + (" ..." if len(paths) > 3 else ""))
+    try:  # the first build once the files are watched: an edit saved while it runs is not lost
+        for paths in watching.changes(root, stop, ready=True):
+            build(", ".join(paths[:3]) + (" ..." if len(paths) > 3 else "") if paths else "start")
     except KeyboardInterrupt:
         pass

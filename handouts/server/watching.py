@@ -27,12 +27,19 @@ def watched_paths(root: Path) -> list[Path]:
     return paths + [root / CONFIG_FILE] * (root / CONFIG_FILE).is_file()
 
 
-def changes(root: Path, stop: threading.Event):
-    """Yield the project paths (relative, sorted) of each burst of changes until ``stop`` is set."""
+def changes(root: Path, stop: threading.Event, ready: bool = False):
+    """Yield the project paths (relative, sorted) of each burst of changes until ``stop`` is set.
+    With ``ready``, first yield an empty list as soon as the files are watched: what the caller
+    does then (a first build) misses no change made while it runs."""
     root = Path(root).resolve()
     for burst in watchfiles.watch(*watched_paths(root), stop_event=stop, debounce=DEBOUNCE_MS,
-                                  step=STEP_MS, rust_timeout=200, yield_on_timeout=False,
+                                  step=STEP_MS, rust_timeout=200, yield_on_timeout=ready,
                                   raise_interrupt=False):
+        if ready:
+            ready = False
+            yield []
+        if not burst:
+            continue
         names = set()
         for _change, path in burst:
             try:
