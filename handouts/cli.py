@@ -136,21 +136,17 @@ def build(options: Options, slugs, out, paper, editions, languages, release, all
         raise SystemExit(1)
 
 
-#: What a build reads from the project: a file newer than the last build's cache means work.
-INPUTS = ("content", "templates", "styles", "assets", "handouts.toml")
-
-
 def _probably_up_to_date(root: Path, out: Path) -> bool:
     """Whether no input is newer than the last build's cache, by the files' times: then the
     build most likely prints nothing, and starting a worker (WeasyPrint's import) is skipped.
     Only a guess to save that second: the build still compares every input's contents, and
     starts a worker if one is needed after all."""
+    from .config import input_paths
     from .output import CACHE
 
     try:
         built = (out / CACHE).stat().st_mtime
-        return all(path.stat().st_mtime < built for name in INPUTS
-                   for path in _and_below(root / name))
+        return all(path.stat().st_mtime < built for top in input_paths(root) for path in _and_below(top))
     except OSError:
         return False
 

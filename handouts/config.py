@@ -16,6 +16,16 @@ from .content import SLUG
 from .errors import ConfigError, unknown_name
 
 CONFIG_FILE = "handouts.toml"
+#: The folders a sheet is made from, beside handouts.toml.
+INPUT_FOLDERS = ("content", "templates", "styles", "assets")
+
+
+def input_paths(root: Path) -> list[Path]:
+    """What a build reads from the project: the folders above that exist, and handouts.toml."""
+    root = Path(root)
+    paths = [root / name for name in INPUT_FOLDERS if (root / name).is_dir()]
+    return paths + [root / CONFIG_FILE] * (root / CONFIG_FILE).is_file()
+
 
 #: Paper sizes we print on, as CSS ``@page { size }`` values.
 PAPERS = {"letter": "letter", "a4": "A4"}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ..config import load_project
+from ..config import INPUT_FOLDERS, load_project
 from ..errors import HandoutsError, InputError
 from . import security, watching
 
@@ -163,7 +163,7 @@ def watch(root: Path, out: Path, strict: bool, say, stop: threading.Event | None
             say(f"{stamp}  rebuilt  {result.job.path} ({pages} page{'s' * (pages != 1)}, "
                 f"{result.seconds:.2f} s)")
 
-    folders = ", ".join(f"{name}/" for name in watching.WATCHED_FOLDERS)
+    folders = ", ".join(f"{name}/" for name in INPUT_FOLDERS)
     say(f"Watching {folders} and handouts.toml; rebuilding into {out}/. Ctrl+C stops.")
     stop = stop or threading.Event()
     try:  # the first build once the files are watched: an edit saved while it runs is not lost

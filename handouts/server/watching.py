@@ -11,20 +11,11 @@ from pathlib import Path
 
 import watchfiles
 
-from ..config import CONFIG_FILE
+from ..config import input_paths
 
-#: The folders a sheet is made from; handouts.toml is watched as a file of its own (watching
-#: the project root recursively would follow .venv/ and .git/ as well).
-WATCHED_FOLDERS = ("content", "templates", "styles", "assets")
 #: Quiet time that ends a burst of changes, and the longest a burst may be held back (ms).
 STEP_MS = 15
 DEBOUNCE_MS = 400
-
-
-def watched_paths(root: Path) -> list[Path]:
-    root = Path(root)
-    paths = [root / name for name in WATCHED_FOLDERS if (root / name).is_dir()]
-    return paths + [root / CONFIG_FILE] * (root / CONFIG_FILE).is_file()
 
 
 def changes(root: Path, stop: threading.Event, ready: bool = False):
@@ -32,7 +23,9 @@ def changes(root: Path, stop: threading.Event, ready: bool = False):
     With ``ready``, first yield an empty list as soon as the files are watched: what the caller
     does then (a first build) misses no change made while it runs."""
     root = Path(root).resolve()
-    for burst in watchfiles.watch(*watched_paths(root), stop_event=stop, debounce=DEBOUNCE_MS,
+    # Each folder a sheet is made from, and handouts.toml as a file of its own: watching the
+    # project root recursively would follow .venv/ and .git/ as well.
+    for burst in watchfiles.watch(*input_paths(root), stop_event=stop, debounce=DEBOUNCE_MS,
                                   step=STEP_MS, rust_timeout=200, yield_on_timeout=ready,
                                   raise_interrupt=False):
         if ready:
