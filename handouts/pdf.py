@@ -26,9 +26,10 @@ import tinycss2
 import weasyprint
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import images, sandbox, tagging, workers
+from . import images, sandbox, stylecache, tagging, workers
 
 tagging.tag_passage_languages()
+stylecache.install()
 
 #: Tagged for screen readers: structure tree, /Lang, headings, lists, the title as window title.
 PDF_VARIANT = "pdf/ua-1"
@@ -68,6 +69,22 @@ class SandboxedFetcher(URLFetcher):
         self.stylesheets: list[tuple[str, bytes]] = []  # (project path, text)
         self.fonts: list[bytes] = []
         self.violations: list[tuple[str, str]] = []  # (what the source names, the message)
+        self.signatures: list[tuple] = []  # (path, stylecache.signature, sha256) of each file read
+
+    #: What a fetch records, which a stylesheet taken from the stylecache replays.
+    RECORDS = ("fetched", "stylesheets", "fonts", "violations", "signatures")
+
+    def recorded(self) -> dict[str, int]:
+        """How much of each record there is now (for ``recorded_since``)."""
+        return {name: len(getattr(self, name)) for name in self.RECORDS}
+
+    def recorded_since(self, marks: dict[str, int]) -> dict[str, list]:
+        return {name: getattr(self, name)[marks[name]:] for name in self.RECORDS}
+
+    def replay(self, records: dict[str, list]) -> None:
+        """Record again what the fetches of a cached stylesheet's parse recorded."""
+        for name, items in records.items():
+            getattr(self, name).extend(items)
 
     def fetch(self, url, headers=None):
         try:
@@ -80,12 +97,14 @@ class SandboxedFetcher(URLFetcher):
                                            response.read(), response.content_type)
                 return URLFetcherResponse(url, body, {"Content-Type": response.content_type})
             workers.loading(path.relative_to(self.root.resolve()).as_posix())
+            before = stylecache.signature(path)  # before it is read: an edit meanwhile is seen
             body = sandbox.read_file(self.root, path)
         except (sandbox.SandboxViolation, sandbox.UnreadableFile) as violation:
             self.violations.append((url, f"sandbox: {violation}"))
             raise
-        relative = path.relative_to(self.root.resolve()).as_posix()
-        self.fetched.append((relative, hashlib.sha256(body).hexdigest()))
+        relative, digest = path.relative_to(self.root.resolve()).as_posix(), hashlib.sha256(body).hexdigest()
+        self.fetched.append((relative, digest))
+        self.signatures.append((path, before, digest))
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if content_type == "text/css":
             self.stylesheets.append((relative, body))
@@ -121,7 +140,8 @@ def _is_image(content_type: str) -> bool:
 def lay_out(root: Path, html: str, fetcher: SandboxedFetcher | None = None) -> weasyprint.Document:
     """Pages and boxes of ``html`` (addressed from the sandbox's base URL), without a PDF."""
     return weasyprint.HTML(string=html, base_url=sandbox.BASE_URL,
-                           url_fetcher=fetcher or SandboxedFetcher(root)).render(dpi=images.PRINT_DPI)
+                           url_fetcher=fetcher or SandboxedFetcher(root)).render(
+        dpi=images.PRINT_DPI, font_config=stylecache.styles_for(root))
 
 
 def print_pdf(root: Path, html: str) -> PrintedPdf:
