@@ -44,9 +44,10 @@ from . import sandbox
 
 #: A thread keeps at most this many stylesheets; past it, it starts again.
 MAX_STYLESHEETS = 64
-#: Files up to this size (stylesheets, most fonts) are also compared by content; a larger one
-#: (a Chinese font is 11 MB) by its inode, size and times only.
-HASHED_UP_TO = 1024 * 1024
+#: Files up to this size (a stylesheet, which a designer edits) are also compared by their
+#: bytes; a larger one (a font, replaced whole: a Chinese one is 11 MB) by its inode, size and
+#: times only. Reading every font again before each print cost a fiftieth of the print.
+HASHED_UP_TO = 64 * 1024
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 fresh parse would give, and any change to a file the parse read is seen."""
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from pathlib import Path
@@ -142,10 +143,21 @@ def test_a_thread_keeps_a_bounded_number_of_stylesheets(tmp_path, count, kept):
 def test_a_file_gone_or_swapped_for_a_fifo_is_a_change(tmp_path):
     stylesheet = tmp_path / "a.css"
     stylesheet.write_text("p { color: red }")
-    import hashlib
     read = (stylesheet, stylecache.signature(stylesheet), hashlib.sha256(stylesheet.read_bytes()).hexdigest())
     assert stylecache.unchanged(tmp_path, *read)
     stylesheet.unlink()
     assert not stylecache.unchanged(tmp_path, *read)
     os.mkfifo(stylesheet)
     assert not stylecache.unchanged(tmp_path, *read)
+
+
+@pytest.mark.parametrize("size, seen", [(stylecache.HASHED_UP_TO, True), (stylecache.HASHED_UP_TO + 1, False)])
+def test_files_up_to_the_limit_are_compared_by_their_bytes(tmp_path, monkeypatch, size, seen):
+    """An edit of the same size that no file time shows (a coarse clock) is seen in a file up
+    to HASHED_UP_TO bytes; a larger one (a font) is compared by its metadata only."""
+    monkeypatch.setattr(stylecache, "signature", lambda path: (0, 0, os.stat(path).st_size, 0, 0))
+    font = tmp_path / "font.ttf"
+    font.write_bytes(b"a" * size)
+    read = (font, stylecache.signature(font), hashlib.sha256(font.read_bytes()).hexdigest())
+    font.write_bytes(b"b" * size)
+    assert stylecache.unchanged(tmp_path, *read) is not seen
