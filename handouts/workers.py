@@ -12,19 +12,28 @@ loaded WeasyPrint once: a worker starts warm and cheap, and never inherits a web
 threads, a build's folder lock or anything else of the process that asked. A worker serves
 call after call; one that was killed or ran out of memory is replaced. Every worker dies with
 its parent (``PR_SET_PDEATHSIG``), so a ``kill -9`` of a build leaves nothing behind.
+
+A worker's temporary files (WeasyPrint copies every ``@font-face`` font into a folder of its
+own: 24 MB for a Chinese sheet) go into a scratch folder the parent made for it, which the
+parent removes when the worker ends, is killed, or the parent exits. A parent that was killed
+cannot: the next pool removes the folders of parents that are gone.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import gc
 import multiprocessing
 import os
 import resource
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 #: The modules every worker needs, loaded once in the forkserver.
 PRELOAD = ["handouts.pipeline", "handouts.pdf", "handouts.paper"]
@@ -32,6 +41,8 @@ PRELOAD = ["handouts.pipeline", "handouts.pdf", "handouts.paper"]
 #: print makes millions of objects that live until it ends, and collecting every 700 of them
 #: cost a twentieth of a print; a print's garbage is still collected, in fewer, larger rounds.
 COLLECT_EVERY = (10_000, 10, 10)
+#: The start of a worker's scratch folder's name; the parent's process id follows.
+SCRATCH_PREFIX = "handouts-print-"
 
 
 @dataclass(frozen=True)
@@ -93,9 +104,36 @@ _POOLS_LOCK = threading.Lock()
 
 def _pool_for(megabytes: int) -> _Pool:
     with _POOLS_LOCK:
+        if not _POOLS:
+            remove_orphaned_scratch()
+            atexit.register(_end_every_worker)
         if megabytes not in _POOLS:
             _POOLS[megabytes] = _Pool(megabytes)
         return _POOLS[megabytes]
+
+
+def remove_orphaned_scratch() -> None:
+    """Remove the scratch folders of workers whose parent is gone (killed before it could)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        parent = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if parent.isdigit() and not _alive(int(parent)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
+
+
+def _end_every_worker() -> None:
+    """At exit, before multiprocessing stops the workers: end them, and remove their scratch."""
+    for worker in list(_Worker.living):
+        worker.kill()
 
 
 class _Pool:
@@ -173,16 +211,24 @@ def _context():
 
 
 class _Worker:
-    """One worker process and the pipe to it."""
+    """One worker process, the pipe to it, and its scratch folder."""
+
+    living: set[_Worker] = set()
 
     def __init__(self, megabytes: int):
         context = _context()
+        self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=_serve, args=(theirs, megabytes), daemon=True,
-                                       name="handouts-print")
-        self.process.start()
+        self.process = context.Process(target=_serve, args=(theirs, megabytes, self.scratch),
+                                       daemon=True, name="handouts-print")
+        try:
+            self.process.start()
+        except BaseException:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            raise
         theirs.close()
         self.alive = True
+        _Worker.living.add(self)
 
     def call(self, function, args, limits: Limits):
         self.connection.send((function, args))
@@ -211,10 +257,12 @@ class _Worker:
 
     def kill(self) -> None:
         self.alive = False
+        _Worker.living.discard(self)
         with contextlib.suppress(OSError, ValueError):
             self.process.kill()
             self.process.join(5)
             self.connection.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 # --- inside a worker ---------------------------------------------------------------------------
@@ -222,9 +270,10 @@ class _Worker:
 _CONNECTION = None  # a worker's end of its pipe
 
 
-def _serve(connection, megabytes: int) -> None:
+def _serve(connection, megabytes: int, scratch: str) -> None:
     global _CONNECTION
     _die_with_parent()
+    tempfile.tempdir = os.environ["TMPDIR"] = scratch  # removed by the parent
     _collect_less_often()
     _cap_memory(megabytes)
     _CONNECTION = connection

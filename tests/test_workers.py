@@ -188,3 +188,53 @@ def test_a_worker_leaves_what_it_inherits_out_of_garbage_collection():
     threshold, frozen = workers.call(workers.Limits(60, 398), _collector_state)
     assert threshold == workers.COLLECT_EVERY == (10_000, 10, 10)
     assert frozen > 10_000  # WeasyPrint's modules and the others the forkserver loaded
+
+
+# --- a worker's temporary files -------------------------------------------------------------------
+
+def test_a_build_leaves_no_temporary_file(small_project, tmp_path):
+    """WeasyPrint copies each @font-face font into a temporary folder and never removes it
+    from a worker that is stopped: the worker's scratch folder goes with the worker."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = subprocess.run([HANDOUTS, "-C", str(small_project), "build", "--force"], capture_output=True,
+                            text=True, env={**os.environ, "TMPDIR": str(scratch)})
+    assert result.returncode == 0, result.stderr
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_worker_stopped_at_its_deadline_leaves_no_scratch_folder():
+    from handouts import workers
+
+    limits = workers.Limits(60, 396)  # a pool of its own
+    folder = Path(workers.call(limits, _scratch_with_a_file))
+    assert folder.name.startswith(f"{workers.SCRATCH_PREFIX}{os.getpid()}-") and any(folder.iterdir())
+    with pytest.raises(workers.Stopped):
+        workers.call(workers.Limits(0.2, 396), time.sleep, 30)
+    assert not folder.exists()
+
+
+def test_the_scratch_folders_of_a_killed_parent_go_with_the_next_pool(tmp_path, monkeypatch):
+    parent = subprocess.run(
+        [os.path.join(os.path.dirname(HANDOUTS), "python"), "-c",
+         "import os, signal\nfrom handouts import workers\n"
+         "print(workers.call(workers.Limits(60, 500), __import__('tempfile').gettempdir), flush=True)\n"
+         "os.kill(os.getpid(), signal.SIGKILL)"],
+        capture_output=True, text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert parent.returncode == -signal.SIGKILL
+    orphan = Path(parent.stdout.strip())
+    assert orphan.parent == tmp_path and orphan.exists()
+    mine = tmp_path / f"handouts-print-{os.getpid()}-kept"
+    mine.mkdir()
+    import tempfile
+    from handouts import workers
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    workers.remove_orphaned_scratch()
+    assert not orphan.exists() and mine.exists()
+
+
+def _scratch_with_a_file() -> str:
+    import tempfile
+    folder = tempfile.mkdtemp()  # as WeasyPrint's fonts do
+    Path(folder, "font.ttf").write_bytes(b"a font")
+    return tempfile.gettempdir()
