@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -192,15 +193,17 @@ def test_a_worker_leaves_what_it_inherits_out_of_garbage_collection():
 
 # --- a worker's temporary files -------------------------------------------------------------------
 
-def test_a_build_leaves_no_temporary_file(small_project, tmp_path):
+def test_a_build_leaves_no_temporary_file(small_project):
     """WeasyPrint copies each @font-face font into a temporary folder and never removes it
     from a worker that is stopped: the worker's scratch folder goes with the worker."""
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    result = subprocess.run([HANDOUTS, "-C", str(small_project), "build", "--force"], capture_output=True,
-                            text=True, env={**os.environ, "TMPDIR": str(scratch)})
-    assert result.returncode == 0, result.stderr
-    assert list(scratch.iterdir()) == []
+    # A short path: the forkserver's socket lives in the temporary folder too, and a Unix
+    # socket's path has at most 107 bytes.
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        scratch = Path(folder)
+        result = subprocess.run([HANDOUTS, "-C", str(small_project), "build", "--force"], capture_output=True,
+                                text=True, env={**os.environ, "TMPDIR": str(scratch)})
+        assert result.returncode == 0, result.stderr
+        assert list(scratch.iterdir()) == []
 
 
 def test_a_worker_stopped_at_its_deadline_leaves_no_scratch_folder():
@@ -214,27 +217,27 @@ def test_a_worker_stopped_at_its_deadline_leaves_no_scratch_folder():
     assert not folder.exists()
 
 
-def test_the_scratch_folders_of_a_killed_parent_go_with_the_next_pool(tmp_path, monkeypatch):
-    parent = subprocess.run(
-        [os.path.join(os.path.dirname(HANDOUTS), "python"), "-c",
-         "import os, signal\nfrom handouts import workers\n"
-         "print(workers.call(workers.Limits(60, 500), __import__('tempfile').gettempdir), flush=True)\n"
-         "os.kill(os.getpid(), signal.SIGKILL)"],
-        capture_output=True, text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
-    assert parent.returncode == -signal.SIGKILL
-    orphan = Path(parent.stdout.strip())
-    assert orphan.parent == tmp_path and orphan.exists()
-    mine = tmp_path / f"handouts-print-{os.getpid()}-kept"
-    mine.mkdir()
-    import tempfile
-    from handouts import workers
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    workers.remove_orphaned_scratch()
-    assert not orphan.exists() and mine.exists()
+def test_the_scratch_folders_of_a_killed_parent_go_with_the_next_pool(monkeypatch):
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:  # short: see above
+        scratch = Path(folder)
+        parent = subprocess.run(
+            [os.path.join(os.path.dirname(HANDOUTS), "python"), "-c",
+             "import os, signal\nfrom handouts import workers\n"
+             "print(workers.call(workers.Limits(60, 500), __import__('tempfile').gettempdir), flush=True)\n"
+             "os.kill(os.getpid(), signal.SIGKILL)"],
+            capture_output=True, text=True, env={**os.environ, "TMPDIR": str(scratch)})
+        assert parent.returncode == -signal.SIGKILL
+        orphan = Path(parent.stdout.strip())
+        assert orphan.parent == scratch and orphan.exists()
+        mine = scratch / f"handouts-print-{os.getpid()}-kept"
+        mine.mkdir()
+        from handouts import workers
+        monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+        workers.remove_orphaned_scratch()
+        assert not orphan.exists() and mine.exists()
 
 
 def _scratch_with_a_file() -> str:
-    import tempfile
     folder = tempfile.mkdtemp()  # as WeasyPrint's fonts do
     Path(folder, "font.ttf").write_bytes(b"a font")
     return tempfile.gettempdir()
