@@ -40,6 +40,11 @@ MANIFEST = output.MANIFEST
 #: writes it out in full is at most 60 characters, a note two short sentences.
 PERSONAL_LIMITS = {"patient": 60, "treatment_date": 60, "next_visit": 60, "clinician": 60,
                    "note": 150}
+#: Pages a sheet with the "Prepared for" box filled in may take beyond its budget, by edition.
+#: The budget is measured on the blank sheet; in large print a value may take two lines of 18 pt
+#: where the blank box has one to write on, and a Spanish or Vietnamese sheet with every field at
+#: its limit needs a page more. The front desk is never refused what the form lets it type.
+PERSONAL_EXTRA_PAGES = {"large-print": 1}
 #: Accent marks a letter may carry: Vietnamese stacks two, a few scripts three; a tall stack of
 #: them is drawn over the lines above and below, and past the paper's edge.
 MAX_MARKS = 3
@@ -106,11 +111,14 @@ class Job:
         """The front matter key that sets this job's page budget."""
         return {"large-print": "max_pages_large", BILINGUAL: "max_pages_bilingual"}.get(self.edition, "max_pages")
 
-    def over_budget(self, pages: int) -> str | None:
-        """What to say when a printed sheet has more pages than its budget; None when it fits."""
-        if pages <= self.page_budget:
+    def over_budget(self, pages: int, filled_in: bool = False) -> str | None:
+        """What to say when a printed sheet has more pages than its budget (and, ``filled_in``,
+        the pages a filled-in box may add); None when it fits."""
+        extra = PERSONAL_EXTRA_PAGES.get(self.edition, 0) if filled_in else 0
+        if pages <= self.page_budget + extra:
             return None
-        return (f"has {pages} pages; its budget is {self.page_budget} "
+        allowing = f" and {extra} more for what was typed in" if extra else ""
+        return (f"has {pages} pages; its budget is {self.page_budget}{allowing} "
                 f"(shorten it, or raise {self.budget_key})")
 
 
@@ -284,7 +292,8 @@ def refuse_faults(project: Project, job: Job, printed, strict: bool,
         raise BuildError(handout.path, f"expected only the project's fonts, found this machine's "
                                        f"{', '.join(printed.system_fonts)} (from a list marker or a "
                                        f"stylesheet rule: set it in styles/)")
-    if overrun := job.over_budget(printed.pages):
+    filled_in = any(getattr(personal, name, "") for name in PERSONAL_LIMITS) if personal else False
+    if overrun := job.over_budget(printed.pages, filled_in):
         raise PageBudgetError(handout.path, f"{job.path} {overrun}", handout.key_lines.get(job.budget_key),
                               printed.pages)
     refuse_paper_faults(project, job, printed, personal)

@@ -113,3 +113,17 @@ def test_the_large_print_budget_is_no_more_than_the_sheet_needs(printed, lang, s
     if sheet.pages < budget:  # A4 is longer, but narrower: print it only when Letter is short
         sheet = print_sheet(PROJECT, Job(sheet.job.handout, "large-print", "a4"))
     assert sheet.pages == budget, f"{lang}/{slug} needs {sheet.pages} pages; max_pages_large is {budget}"
+
+
+@pytest.mark.parametrize("lang", ["zh", "ar"])
+def test_the_note_row_never_goes_on_alone(lang):
+    """On A4 the Chinese and Arabic treatment sheets end with the "Prepared for" box across a
+    page break: the note goes on with the field before it, never alone on the last page."""
+    if lang not in PROJECT.config.languages:
+        pytest.skip(f"{lang} is not built")
+    handout = content.load_handout(PROJECT.content_dir / lang / "ketamine-treatment.md", lang)
+    document = print_sheet(PROJECT, Job(handout, "large-print", "a4")).document
+    [html] = [box.element for box in document.pages[0]._page_box.children if getattr(box, "element_tag", "") == "html"]
+    fields = {name: next(p for p in html.iter("p") if f"field-{name}" in p.get("class", "").split())
+              for name in ("treatment-date", "note")}
+    assert pages_of(document, fields["note"]) == pages_of(document, fields["treatment-date"])

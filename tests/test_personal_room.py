@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 
 from handouts import content
 from handouts.config import load_project
-from handouts.pipeline import PERSONAL_LIMITS, Job, PersonalFieldError, print_sheet
+from handouts.pipeline import PERSONAL_EXTRA_PAGES, PERSONAL_LIMITS, Job, PageBudgetError, PersonalFieldError, print_sheet
 from handouts.render import Personal
 
-from conftest import copy_project
+from conftest import ROOT, copy_project
+
+REAL = load_project(ROOT)
 
 SHEETS = [(lang, slug) for lang in ("en", "es") for slug in ("ketamine-aftercare", "ketamine-treatment")]
 #: The widest letter of the font: a value of these at its limit takes the most room there is.
@@ -52,6 +54,37 @@ def test_every_field_at_its_limit_in_the_widest_letters_prints(project, lang, sl
     widest = Personal(**{name: WIDEST * limit for name, limit in PERSONAL_LIMITS.items()})
     sheet = print_personal(project, lang, slug, edition, paper, widest)
     assert all(number in page_1_text(sheet) for number in ("(480) 555-0142", "911", "988"))
+
+
+@pytest.mark.parametrize("lang", REAL.config.languages)
+@pytest.mark.parametrize("slug", ["ketamine-aftercare", "ketamine-treatment"])
+def test_every_field_at_its_limit_prints_in_large_print_in_every_language(lang, slug):
+    """In large print a filled-in box is taller than the blank one the budget was measured with:
+    it may take the one page more that PERSONAL_EXTRA_PAGES allows, never more."""
+    widest = Personal(**{name: WIDEST * limit for name, limit in PERSONAL_LIMITS.items()})
+    sheet = print_personal(REAL, lang, slug, "large-print", "letter", widest)
+    assert sheet.pages <= sheet.job.page_budget + PERSONAL_EXTRA_PAGES["large-print"] == sheet.job.page_budget + 1
+
+
+@pytest.mark.parametrize("budget, prints", [(4, True), (3, False)])
+def test_a_filled_in_large_print_sheet_may_take_one_page_more_than_its_budget(tmp_path, budget, prints):
+    """Spanish aftercare in large print takes 4 pages blank and 5 with every field at its limit."""
+    project = copy_project(tmp_path / "project")
+    sheet = project / "content/es/ketamine-aftercare.md"
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace("max_pages_large: 4", f"max_pages_large: {budget}"),
+                     encoding="utf-8")
+    widest = Personal(**{name: WIDEST * limit for name, limit in PERSONAL_LIMITS.items()})
+    if prints:
+        assert print_personal(load_project(project), "es", "ketamine-aftercare", "large-print", "letter",
+                              widest).pages == budget + 1
+    else:
+        with pytest.raises(PageBudgetError, match=r"has 5 pages; its budget is 3 and 1 more for what was typed in"):
+            print_personal(load_project(project), "es", "ketamine-aftercare", "large-print", "letter", widest)
+    with pytest.raises(PageBudgetError, match=rf"has 4 pages; its budget is {budget - 1} \(shorten"):  # blank: no more
+        blank_budget = sheet.read_text(encoding="utf-8").replace(f"max_pages_large: {budget}",
+                                                                 f"max_pages_large: {budget - 1}")
+        sheet.write_text(blank_budget, encoding="utf-8")
+        print_personal(load_project(project), "es", "ketamine-aftercare", "large-print", "letter", Personal())
 
 
 def test_one_character_over_a_limit_is_refused_by_name(project):
