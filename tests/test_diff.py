@@ -285,12 +285,15 @@ def made_pdf(path: Path, *, pages: int = 1, size=(612, 792), colour: str = "0 0 
     return path
 
 
-PEAK = """import resource, sys
+# The peak of this process's own memory (VmHWM): getrusage's ru_maxrss would also count the
+# memory of the test process that started it, which Linux carries across fork and exec.
+PEAK = """import re, sys
 from handouts.cli import main
 try:
     main(sys.argv[1:])
 finally:
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)
+    with open("/proc/self/status") as status:
+        print(int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1)) // 1024, file=sys.stderr)
 """
 
 
