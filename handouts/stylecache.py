@@ -11,9 +11,10 @@ What a print gets is what a fresh parse would give it:
 - A stylesheet is taken from the cache only while every file its parse read (the stylesheet,
   its fonts, what it ``@import``\\ s) is unchanged: the same inode, size and times, and for a
   file of at most ``HASHED_UP_TO`` bytes the same SHA-256 (an edit that keeps the size within
-  one tick of a coarse file clock changes no time). Otherwise, or for another project, the
-  thread starts a new ``Styles``, so that a changed font never sits beside its old self under
-  one family name.
+  one tick of a coarse file clock changes no time). Otherwise the thread starts a new
+  ``Styles``, so that a changed font never sits beside its old self under one family name.
+- Another project keeps the thread's ``Styles`` only when every one of those files has the
+  same bytes there (a copy of the project, as every test makes); else it gets a new one.
 - Only a clean parse is kept: one that logged no warning, broke no sandbox rule and declared no
   ``@layer``, ``@counter-style`` or ``@color-profile`` (those belong to the document, not to
   the stylesheet). Any other is parsed again for every print, as WeasyPrint does.
@@ -29,6 +30,7 @@ printed with a ``Styles`` (every other call goes to WeasyPrint's own ``CSS``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -72,16 +74,46 @@ class Styles(FontConfiguration):
         return all(unchanged(self.root, *read) for parsed in self.parsed.values()
                    for read in parsed.signatures)
 
+    def move_to(self, root: Path) -> bool:
+        """Serve the project at ``root`` instead, if every file read for the parsed
+        stylesheets has the same bytes there (a copy of this project: what is parsed does not
+        depend on where the project is, since a sheet's URLs name project paths)."""
+        moved = {}
+        for key, parsed in self.parsed.items():
+            signatures = []
+            for path, _signature, sha256 in parsed.signatures:
+                there = _same_place(path, self.root, root)
+                before = signature(there) if there else None
+                try:
+                    same = before is not None and hashlib.sha256(sandbox.read_file(root, there)).hexdigest() == sha256
+                except sandbox.UnreadableFile:
+                    same = False
+                if not same:
+                    return False
+                signatures.append((there, before, sha256))
+            moved[key] = dataclasses.replace(parsed, signatures=tuple(signatures))
+        self.root, self.parsed = root, moved
+        return True
+
+
+def _same_place(path: Path, old_root: Path, new_root: Path) -> Path | None:
+    """Where ``path`` (a file of the project at ``old_root``) is in the project at ``new_root``."""
+    try:
+        return Path(os.path.realpath(new_root)) / Path(path).relative_to(os.path.realpath(old_root))
+    except ValueError:
+        return None
+
 
 _THREAD = threading.local()
 
 
 def styles_for(root: Path) -> Styles:
     """This thread's Styles for the project at ``root``: the one kept, while it still holds
-    (same project, no file changed, not too many stylesheets), else a new one."""
+    (the same project or a copy of it, no file changed, not too many stylesheets), else a new
+    one."""
     styles = getattr(_THREAD, "styles", None)
-    if (styles is None or styles.root != root or len(styles.parsed) >= MAX_STYLESHEETS
-            or not styles.still_true()):
+    if (styles is None or len(styles.parsed) >= MAX_STYLESHEETS
+            or not (styles.root == root or styles.move_to(root)) or not styles.still_true()):
         styles = _THREAD.styles = Styles(root)
     return styles
 

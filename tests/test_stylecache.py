@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -121,15 +122,35 @@ def test_a_stylesheet_with_a_warning_is_parsed_and_warns_for_every_print(project
         assert any("colr" in warning for warning in printed.warnings)
 
 
-def test_each_project_and_each_thread_has_its_own_styles(tmp_path):
-    one, other = tmp_path / "one", tmp_path / "other"
-    kept = stylecache.styles_for(one)
-    assert stylecache.styles_for(one) is kept
-    assert stylecache.styles_for(other) is not kept
+def test_a_copy_of_the_project_takes_the_parsed_stylesheets(project, parses, tmp_path):
+    first = print_once(project)
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy)
+    parses.clear()
+    copied = print_once(copy)
+    assert parses == []
+    assert copied.data == first.data and copied.used == first.used
+
+
+def test_another_project_whose_font_differs_gets_its_own_styles(project, parses, tmp_path, monkeypatch):
+    print_once(project)
+    other = tmp_path / "other"
+    shutil.copytree(project, other)
+    fonts = other / "styles/fonts"
+    (fonts / "AtkinsonHyperlegible-Regular.ttf").write_bytes((fonts / "AtkinsonHyperlegible-Bold.ttf").read_bytes())
+    parses.clear()
+    printed = print_once(other)
+    assert parses == ["fonts.css", "tokens.css", "print.css"]
+    assert printed.data == print_uncached(other, monkeypatch).data
+
+
+def test_each_thread_has_its_own_styles(tmp_path):
+    kept = stylecache.styles_for(tmp_path)
+    assert stylecache.styles_for(tmp_path) is kept
     elsewhere = []
-    thread = threading.Thread(target=lambda: elsewhere.append(stylecache.styles_for(other)))
+    thread = threading.Thread(target=lambda: elsewhere.append(stylecache.styles_for(tmp_path)))
     thread.start(), thread.join()
-    assert elsewhere[0] is not stylecache.styles_for(other)
+    assert elsewhere[0] is not kept
 
 
 @pytest.mark.parametrize("count, kept", [(stylecache.MAX_STYLESHEETS - 1, True),
