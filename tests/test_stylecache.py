@@ -19,6 +19,13 @@ from conftest import copy_project, one_sheet_project
 SHEET = "content/en/ketamine-aftercare.md"
 
 
+@pytest.fixture(autouse=True)
+def nothing_kept(monkeypatch):
+    """Each test starts with nothing kept: an earlier test's copy of the project has the same
+    bytes, and its stylesheets would be taken."""
+    monkeypatch.setattr(stylecache._THREAD, "styles", None, raising=False)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return one_sheet_project(tmp_path)
