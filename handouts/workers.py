@@ -35,6 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import HandoutsError
+
 #: The modules every worker needs, loaded once in the forkserver.
 PRELOAD = ["handouts.pipeline", "handouts.pdf", "handouts.paper"]
 #: A worker collects young garbage every this many new objects (Python's default is 700): a
@@ -223,8 +225,14 @@ class _Worker:
                                        daemon=True, name="handouts-print")
         try:
             self.process.start()
-        except BaseException:
+        except BaseException as error:
             shutil.rmtree(self.scratch, ignore_errors=True)
+            if isinstance(error, OSError) and "AF_UNIX path too long" in str(error):
+                # The forkserver's socket is made in the temporary folder (before Python 3.12,
+                # whatever the length of its path); a Unix socket's path has at most 107 bytes.
+                raise HandoutsError(f"could not start a printing worker: the temporary folder's "
+                                    f"path is too long for its socket ({tempfile.gettempdir()}); "
+                                    f"set TMPDIR to a shorter one, such as /tmp") from None
             raise
         theirs.close()
         self.alive = True

@@ -241,3 +241,13 @@ def _scratch_with_a_file() -> str:
     folder = tempfile.mkdtemp()  # as WeasyPrint's fonts do
     Path(folder, "font.ttf").write_bytes(b"a font")
     return tempfile.gettempdir()
+
+
+def test_a_temporary_folder_too_long_for_a_socket_is_named(small_project, tmp_path):
+    long_folder = tmp_path / ("t" * 100)
+    long_folder.mkdir()
+    result = subprocess.run([HANDOUTS, "-C", str(small_project), "build", "--force"], capture_output=True,
+                            text=True, env={**os.environ, "TMPDIR": str(long_folder)})
+    assert result.returncode == 1
+    assert "could not start a printing worker: the temporary folder's path is too long for its socket" in result.stderr
+    assert "set TMPDIR to a shorter one, such as /tmp" in result.stderr and "Traceback" not in result.stderr
