@@ -228,7 +228,7 @@ class _Worker:
         except BaseException as error:
             shutil.rmtree(self.scratch, ignore_errors=True)
             if isinstance(error, OSError) and "AF_UNIX path too long" in str(error):
-                # The forkserver's socket is made in the temporary folder (before Python 3.12,
+                # The forkserver's socket is made in the temporary folder (in Python 3.11,
                 # whatever the length of its path); a Unix socket's path has at most 107 bytes.
                 raise HandoutsError(f"could not start a printing worker: the temporary folder's "
                                     f"path is too long for its socket ({tempfile.gettempdir()}); "
