@@ -84,11 +84,7 @@ class Styles(FontConfiguration):
             for path, _signature, sha256 in parsed.signatures:
                 there = _same_place(path, self.root, root)
                 before = signature(there) if there else None
-                try:
-                    same = before is not None and hashlib.sha256(sandbox.read_file(root, there)).hexdigest() == sha256
-                except sandbox.UnreadableFile:
-                    same = False
-                if not same:
+                if before is None or not _has_digest(root, there, sha256):
                     return False
                 signatures.append((there, before, sha256))
             moved[key] = dataclasses.replace(parsed, signatures=tuple(signatures))
@@ -112,8 +108,9 @@ def styles_for(root: Path) -> Styles:
     (the same project or a copy of it, no file changed, not too many stylesheets), else a new
     one."""
     styles = getattr(_THREAD, "styles", None)
-    if (styles is None or len(styles.parsed) >= MAX_STYLESHEETS
-            or not (styles.root == root or styles.move_to(root)) or not styles.still_true()):
+    kept = (styles is not None and len(styles.parsed) < MAX_STYLESHEETS
+            and (styles.still_true() if styles.root == root else styles.move_to(root)))
+    if not kept:
         styles = _THREAD.styles = Styles(root)
     return styles
 
@@ -132,10 +129,13 @@ def unchanged(root: Path, path: Path, old_signature: tuple | None, sha256: str) 
     """Whether the file read with this signature and digest is still the same."""
     if old_signature is None or signature(path) != old_signature:
         return False
-    if old_signature[2] > HASHED_UP_TO:
-        return True
+    return old_signature[2] > HASHED_UP_TO or _has_digest(root, path, sha256, HASHED_UP_TO)
+
+
+def _has_digest(root: Path, path: Path, sha256: str, limit: int = sandbox.MAX_FILE_BYTES) -> bool:
+    """Whether the project file at ``path`` (read through the sandbox) has this SHA-256."""
     try:
-        return hashlib.sha256(sandbox.read_file(root, path, HASHED_UP_TO)).hexdigest() == sha256
+        return hashlib.sha256(sandbox.read_file(root, path, limit)).hexdigest() == sha256
     except sandbox.UnreadableFile:
         return False
 
@@ -168,18 +168,19 @@ cached_css.cached = True
 def _parse(styles: Styles, fetcher, key: str, arguments: dict) -> weasyprint.CSS:
     """Parse a linked stylesheet for this document; keep it when the parse was clean."""
     page_rules, layers = arguments["page_rules"], arguments["layers"]
-    counters, profiles = arguments["counter_style"], arguments["color_profiles"]
-    before = (len(page_rules), len(layers), dict(counters), dict(profiles or {}))
+    counters, profiles = arguments["counter_style"], arguments["color_profiles"] or {}
+    rules_before, layers_before = len(page_rules), len(layers)
+    counters_before, profiles_before = dict(counters), dict(profiles)
     marks = fetcher.recorded()
     with _warnings_of_this_thread() as warnings:
         css = weasyprint.CSS(**arguments)
     records = fetcher.recorded_since(marks)
-    clean = (not warnings and not records["violations"] and len(layers) == before[1]
-             and _same(counters, before[2]) and _same(profiles or {}, before[3]))
+    clean = (not warnings and not records["violations"] and len(layers) == layers_before
+             and _same(counters, counters_before) and _same(profiles, profiles_before))
     if clean:
         # The stylesheet's @page rules become its own (they were added to the document's).
-        css.page_rules, css.layers = page_rules[before[0]:], []
-        del page_rules[before[0]:]
+        css.page_rules, css.layers = page_rules[rules_before:], []
+        del page_rules[rules_before:]
         styles.parsed[key] = _Parsed(css, records, tuple(records.pop("signatures")))
     return css
 
