@@ -53,6 +53,15 @@ class PrintedPdf:
         return pdf_text(self.data)
 
 
+class RefusedFile(Exception):
+    """A print that failed after the sandbox refused a file it needed (a stylesheet that sets
+    the tokens, say): the refusal is the cause to report, not WeasyPrint's failure."""
+
+    def __init__(self, needle: str, why: str, stylesheets: tuple[tuple[str, bytes], ...]):
+        super().__init__(why)
+        self.needle, self.why, self.stylesheets = needle, why, stylesheets
+
+
 class SandboxedFetcher(URLFetcher):
     """Serves project files from the sandbox and refuses every other URL.
 
@@ -148,9 +157,14 @@ def print_pdf(root: Path, html: str) -> PrintedPdf:
     """Lay out ``html`` and return the PDF."""
     fetcher = SandboxedFetcher(root)
     with captured_warnings() as (warnings, machine_notes):
-        document = lay_out(root, html, fetcher)
-        data = document.write_pdf(pdf_variant=PDF_VARIANT,
-                                  pdf_identifier=_identifier(html, fetcher.fetched))
+        try:
+            document = lay_out(root, html, fetcher)
+            data = document.write_pdf(pdf_variant=PDF_VARIANT,
+                                      pdf_identifier=_identifier(html, fetcher.fetched))
+        except Exception:
+            if fetcher.violations:  # WeasyPrint went on without a refused file, then failed
+                raise RefusedFile(*fetcher.violations[0], tuple(fetcher.stylesheets)) from None
+            raise
     data = tagging.mark_page_furniture_as_artifacts(data)
     system_fonts = {font.family for font in document.fonts.values()}
     system_fonts -= _font_face_families(css for _, css in fetcher.stylesheets)

@@ -220,6 +220,9 @@ def print_sheet(project: Project, job: Job, *, strict: bool = False,
         printed = pdf.print_pdf(project.root, html)
     except InputError:
         raise
+    except pdf.RefusedFile as refused:
+        path, line = blame(project, job, refused, refused.needle)
+        raise BuildError(path, refused.why, line) from None
     except Exception as error:  # a Markdown or WeasyPrint failure is this sheet's, never a crash
         logger.debug("printing %s failed", job.path, exc_info=True)
         raise BuildError(job.handout.path, f"could not print {job.path}: {error.__class__.__name__}: "

@@ -129,6 +129,21 @@ def test_stylesheet_url_outside_the_sandbox(rebuildable, before):
     assert (rebuildable / "dist/en/ketamine-aftercare.pdf").read_bytes() == before["aftercare"]
 
 
+def test_a_stylesheet_linked_out_of_the_project_is_named_not_the_crash_it_causes(rebuildable, before, tmp_path):
+    # Without the tokens, WeasyPrint fails on a calc() of an undefined custom property: the
+    # refusal that caused it is the error to report.
+    tokens = rebuildable / "styles/tokens.css"
+    outside = tmp_path / "tokens.css"
+    outside.write_bytes(tokens.read_bytes())
+    tokens.unlink()
+    tokens.symlink_to(outside)
+    result = run("-C", rebuildable, "build")
+    assert result.exit_code == 1
+    assert "sandbox: 'file:///handouts-project/styles/tokens.css'" in result.stderr
+    assert "AssertionError" not in result.stderr and "could not print" not in result.stderr
+    assert (rebuildable / "dist/en/ketamine-aftercare.pdf").read_bytes() == before["aftercare"]
+
+
 def test_a_css_error_fails_the_build_blamed_on_its_line_once(rebuildable, before):
     css = rebuildable / "styles/print.css"
     css.write_text(css.read_text() + "\nh2 { colour: red; }\n")
